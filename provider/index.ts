@@ -1,0 +1,2 @@
+// Placeholder; the Pulumi provider issue implements LiveResponseCollection and LibraryFile.
+export {};

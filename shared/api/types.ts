@@ -1,0 +1,161 @@
+/**
+ * MDE entities as the service returns them (mde-api.md §5). Only fields the toolkit reads are typed;
+ * unknown fields are ignored, never rejected, because the service adds fields over time.
+ */
+
+export type MachineActionStatus = "Pending" | "InProgress" | "Succeeded" | "Failed" | "TimeOut" | "Cancelled";
+export const FINAL_ACTION_STATUSES: ReadonlySet<MachineActionStatus> = new Set([
+  "Succeeded",
+  "Failed",
+  "TimeOut",
+  "Cancelled",
+]);
+
+export type CommandType = "PutFile" | "RunScript" | "GetFile";
+
+export interface CommandParam {
+  key: string;
+  value: string;
+}
+
+/** One command as sent in `runliveresponse` (case-sensitive keys, mde-api.md §3). */
+export interface LiveResponseCommand {
+  type: CommandType;
+  params: CommandParam[];
+}
+
+export interface LiveResponseRequest {
+  Commands: LiveResponseCommand[];
+  Comment: string;
+}
+
+/** `commandStatus` documents Created | Completed | Failed; other values are tolerated (mde-api.md §8.8). */
+export interface CommandResult {
+  index: number;
+  startTime: string | null;
+  endTime: string | null;
+  commandStatus: string;
+  errors: string[];
+  command: LiveResponseCommand;
+}
+
+export interface MachineAction {
+  id: string;
+  type: string;
+  requestor: string | null;
+  requestorComment: string | null;
+  status: MachineActionStatus;
+  machineId: string;
+  computerDnsName: string | null;
+  creationDateTimeUtc: string;
+  lastUpdateDateTimeUtc: string | null;
+  cancellationRequestor: string | null;
+  cancellationComment: string | null;
+  cancellationDateTimeUtc: string | null;
+  errorHResult: number;
+  requestSource: string | null;
+  commands: CommandResult[];
+}
+
+export interface Machine {
+  id: string;
+  computerDnsName: string | null;
+  osPlatform: string | null;
+  osVersion: string | null;
+  osBuild: number | null;
+  version: string | null;
+  agentVersion: string | null;
+  healthStatus: string | null;
+  onboardingStatus: string | null;
+  machineTags: string[];
+  rbacGroupId: number | null;
+  rbacGroupName: string | null;
+  lastSeen: string | null;
+  mergedIntoMachineId?: string | null;
+}
+
+export interface LibraryFile {
+  fileName: string;
+  sha256: string;
+  description: string | null;
+  creationTime: string | null;
+  lastUpdatedTime: string | null;
+  createdBy: string | null;
+  hasParameters: boolean;
+  parametersDescription: string | null;
+}
+
+/** OData list query (mde-api.md §4.3, §4.10). */
+export interface ODataQuery {
+  filter?: string;
+  top?: number;
+  skip?: number;
+  orderBy?: string;
+}
+
+export interface LibraryUpload {
+  fileName: string;
+  content: Uint8Array;
+  description?: string;
+  parametersDescription?: string;
+  hasParameters?: boolean;
+  overrideIfExists?: boolean;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** What a download produced on disk. */
+export interface DownloadedFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** A RunScript transcript, parsed tolerantly (mde-api.md §4.6). */
+export interface ScriptTranscript {
+  scriptName: string | null;
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  /** false when the body was not strict JSON and was recovered by the tolerant parser. */
+  strict: boolean;
+}
+
+/**
+ * The typed MDE API surface the orchestrator and front ends use. Implemented over HTTP by
+ * `createMdeClient` (shared/api/client.ts). Every method honours `signal`, respects the client-side
+ * quotas and retries safely; `runLiveResponse` is never re-sent blindly after an ambiguous failure:
+ * it throws `AmbiguousSubmissionError` and leaves the check (find the action by its comment tag) to the caller.
+ */
+export interface MdeApi {
+  getMachine(machineId: string, options?: CallOptions): Promise<Machine>;
+  listMachines(query?: ODataQuery, options?: CallOptions): Promise<Machine[]>;
+  findMachinesByTag(tag: string, startsWith?: boolean, options?: CallOptions): Promise<Machine[]>;
+
+  runLiveResponse(
+    machineId: string,
+    request: LiveResponseRequest,
+    options?: CallOptions,
+  ): Promise<MachineAction>;
+  getMachineAction(actionId: string, options?: CallOptions): Promise<MachineAction>;
+  /** Follows `@odata.nextLink` until exhausted (or `query.top` reached). */
+  listMachineActions(query?: ODataQuery, options?: CallOptions): Promise<MachineAction[]>;
+  cancelMachineAction(actionId: string, comment: string, options?: CallOptions): Promise<MachineAction>;
+  /** Returns the signed URL. Treat it as a secret: it is registered with the redactor before returning. */
+  getResultDownloadLink(actionId: string, commandIndex: number, options?: CallOptions): Promise<string>;
+
+  /** GetFile result: streams, gunzips to the original bytes, writes `destPath` atomically. */
+  downloadGetFileResult(url: string, destPath: string, options?: CallOptions): Promise<DownloadedFile>;
+  /** RunScript result: streams to `destPath` (raw), then parses tolerantly. */
+  downloadScriptResult(
+    url: string,
+    destPath: string,
+    options?: CallOptions,
+  ): Promise<DownloadedFile & { transcript: ScriptTranscript }>;
+
+  listLibraryFiles(options?: CallOptions): Promise<LibraryFile[]>;
+  uploadLibraryFile(upload: LibraryUpload, options?: CallOptions): Promise<LibraryFile>;
+  deleteLibraryFile(fileName: string, options?: CallOptions): Promise<void>;
+}

@@ -1,0 +1,162 @@
+/**
+ * The local MDE emulator's public contract (used by tests, benchmarks, chaos runs and `mde-lr --emulator`).
+ * Everything the emulator does is recorded in `journal` so tests can check invariants from the service's
+ * own point of view (what was submitted, what completed, what was downloaded).
+ */
+import type { Clock } from "../clock.js";
+
+export interface DeviceSpec {
+  id?: string; // 40 lowercase hex; generated when absent
+  computerDnsName: string;
+  osPlatform?: string; // Windows11 | Windows10 | WindowsServer2019 | WindowsServer2022 | Linux | macOS | ...
+  osVersion?: string;
+  osBuild?: number;
+  version?: string; // e.g. "1909", "22H2"
+  agentVersion?: string;
+  healthStatus?: string; // Active | Inactive | ...
+  onboardingStatus?: string;
+  machineTags?: string[];
+  rbacGroupId?: number;
+  rbacGroupName?: string;
+  /** Device group has an automated remediation level (else 403 DisallowedOperation). Default true. */
+  remediationLevel?: boolean;
+  /** Offline: actions stay Pending until `onlineAt` (service ms) or the queue window expires. */
+  offline?: boolean;
+  onlineAt?: number;
+  /** Service ms each command takes on this device (default from options). */
+  commandDurationMs?: number;
+  /** Per script name: outcome when run on this device. */
+  scripts?: Record<string, ScriptBehaviour>;
+  /** Device paths → file contents for GetFile (missing path → command fails). */
+  files?: Record<string, Uint8Array | string>;
+}
+
+export interface ScriptBehaviour {
+  exitCode?: number;
+  stdout?: string;
+  stderr?: string;
+  /** Service ms; > 10 min makes the command fail (RunScript timeout). */
+  durationMs?: number;
+  /** The command itself fails (not just a non-zero exit code). */
+  fail?: boolean;
+  /** Serve the transcript in the non-strict shape of Microsoft's own example (raw newline, \u0000 padding). */
+  nonStrictTranscript?: boolean;
+  /** Files the script leaves on the device (so a later GetFile finds them). */
+  creates?: Record<string, Uint8Array | string>;
+}
+
+export interface EmulatorLimits {
+  submitPerMinute: number; // 10
+  callsPerMinute: number; // 100
+  callsPerHour: number; // 1500
+  concurrentSessions: number; // 25 or 50
+  queueWindowMs: number; // 2 h current doc, 3 days older
+  linkValidityMs: number; // 30 min
+  runScriptTimeoutMs: number; // 10 min
+  libraryMaxBytes: number; // 20 MB
+}
+
+export interface FaultSpec {
+  seed?: number;
+  /** Probability per API call of a 5xx. */
+  serverErrorRate?: number;
+  /** Probability per API call of a dropped connection (socket destroyed before/after processing). */
+  connectionResetRate?: number;
+  /** Probability per download of a truncated body. */
+  truncatedBodyRate?: number;
+  /** Probability per download of a slow body (service ms per chunk). */
+  slowBodyRate?: number;
+  /** 429 storms: during [start, start+duration) service ms every call gets 429 (with or without Retry-After). */
+  throttleStorms?: { startMs: number; durationMs: number; retryAfter: boolean }[];
+  /** Tokens expire this many service ms after issue (default 1 h). */
+  tokenLifetimeMs?: number;
+}
+
+export interface FleetSpec {
+  seed: number;
+  count: number;
+  /** Share of devices that are offline / inactive / unsupported (0..1). */
+  offlineRate?: number;
+  inactiveRate?: number;
+  unsupportedRate?: number;
+  tags?: string[];
+}
+
+export interface RegisteredApp {
+  tenantId: string;
+  clientId: string;
+  clientSecret?: string;
+  /** PEM certificate whose key signs client assertions (thumbprint checked). */
+  certificatePem?: string;
+  /** Federated credentials: GitHub-style OIDC issuer/subject/audience. */
+  federated?: { issuer: string; subject: string; audience: string }[];
+  roles: string[];
+}
+
+export interface EmulatorOptions {
+  host?: string; // 127.0.0.1
+  port?: number; // 0 = any
+  clock?: Clock;
+  seed?: number;
+  devices?: DeviceSpec[];
+  fleet?: FleetSpec;
+  limits?: Partial<EmulatorLimits>;
+  faults?: FaultSpec;
+  apps?: RegisteredApp[];
+  library?: { fileName: string; content: Uint8Array | string; description?: string }[];
+  defaultCommandDurationMs?: number;
+}
+
+/** One line of the emulator's record of what happened. */
+export type EmulatorRecord =
+  | { kind: "submit"; at: number; actionId: string; machineId: string; comment: string; commands: unknown[] }
+  | { kind: "rejected"; at: number; machineId: string; status: number; code: string }
+  | { kind: "status"; at: number; actionId: string; status: string }
+  | { kind: "command"; at: number; actionId: string; index: number; status: string }
+  | { kind: "cancel"; at: number; actionId: string }
+  | { kind: "link"; at: number; actionId: string; index: number }
+  | {
+      kind: "download";
+      at: number;
+      actionId: string;
+      index: number;
+      bytes: number;
+      sha256: string;
+      complete: boolean;
+    }
+  | { kind: "fault"; at: number; fault: string; path: string }
+  | { kind: "call"; at: number; method: string; path: string; status: number };
+
+export interface EmulatorHandle {
+  /** MDE API base URL, e.g. http://127.0.0.1:41234 (accepts any Host header, echoes it in @odata.context). */
+  readonly url: string;
+  /** Entra-like authority host over https, e.g. https://127.0.0.1:41235 (MSAL refuses http). */
+  readonly authorityHost: string;
+  /** PEM of the self-signed CA/cert the authority host uses; pass it to the client's TLS trust. */
+  readonly caPem: string;
+  /** Default demo app (tenant, client id, secret, all roles). */
+  readonly demoApp: Required<Pick<RegisteredApp, "tenantId" | "clientId" | "clientSecret">>;
+  readonly clock: Clock;
+  /** Mint an API token directly (for bearer-token tests). */
+  issueToken(options?: {
+    roles?: string[];
+    audience?: string;
+    lifetimeMs?: number;
+    tenantId?: string;
+    appId?: string;
+  }): string;
+  readonly records: readonly EmulatorRecord[];
+  /** Read access to the emulated state for assertions. */
+  readonly state: EmulatorStateView;
+  /** Change behaviour at run time (faults, devices, limits). */
+  configure(update: { faults?: FaultSpec; limits?: Partial<EmulatorLimits>; devices?: DeviceSpec[] }): void;
+  close(): Promise<void>;
+}
+
+export interface EmulatorStateView {
+  machineIds(): string[];
+  /** Raw action entities as the API would return them. */
+  actions(): unknown[];
+  libraryFileNames(): string[];
+  callCounts(): Record<string, number>;
+}
