@@ -2,6 +2,10 @@
 // node@24 devDependency even when the machine's own Node is older (the suite needs Node >= 22).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import path from "node:path";
+
+// Also works when called as `node scripts/test.mjs` outside npm.
+process.env.PATH = `${path.resolve("node_modules/.bin")}${path.delimiter}${process.env.PATH}`;
 
 const extra = process.argv.slice(2);
 const resultsFile = ".tmp/vitest-results.json";
@@ -26,7 +30,7 @@ for (const [name, cmd, args] of steps) {
   console.log(`\n=== ${name}`);
   const r = spawnSync(cmd, args, { stdio: "inherit", shell: false });
   if (r.status !== 0) {
-    console.error(`\n✗ ${name} failed (exit ${r.status ?? r.signal})`);
+    console.error(`\n✗ ${name} failed (${r.error ? r.error.message : `exit ${r.status ?? r.signal}`})`);
     failedStep = { name, code: r.status ?? 1 };
     break;
   }
