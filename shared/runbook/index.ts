@@ -1,0 +1,13 @@
+/** Runbooks: load, validate (the shipped JSON Schema) and normalise. */
+export { formatDuration, parseDurationMs } from "./duration.js";
+export { libraryNameProblem } from "./names.js";
+export { DEFAULT_OPTIONS, MAX_TIMEOUT_MS } from "./normalize.js";
+export {
+  loadRunbook,
+  MAX_RUNBOOK_BYTES,
+  type ParseRunbookOptions,
+  parseRunbook,
+  parseSteps,
+} from "./parse.js";
+export { RUNBOOK_SCHEMA_ID, runbookSchema } from "./schema.js";
+export * from "./types.js";
