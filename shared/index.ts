@@ -1,9 +1,50 @@
 /** Public API of mde-live-response's core. Keep it small: front ends import from here. */
 
+// Core MDE client (config, auth, HTTP, typed API, redaction).
+export { createMdeClient, type MdeClient, type MdeClientOptions } from "./api/client.js";
+export { parseTranscript } from "./api/transcript.js";
 export type * from "./api/types.js";
+export {
+  checkActionId,
+  checkIndex,
+  checkLibraryFileName,
+  checkLiveResponseRequest,
+  checkMachineId,
+} from "./api/validate.js";
 export type { Clock } from "./clock.js";
 export { ScaledClock, systemClock } from "./clock.js";
+export {
+  apiUrlFor,
+  CLOUD_NAMES,
+  CLOUDS,
+  type CloudName,
+  type CloudProfile,
+  COMMERCIAL_API_URL,
+  COMMERCIAL_REGIONS,
+  cloudProfile,
+  isLoopbackHost,
+  LEGACY_COMMERCIAL_API_URL,
+  normaliseServiceUrl,
+  parseCloudName,
+} from "./config/clouds.js";
+export {
+  type ConnectionOptions,
+  type Credential,
+  type ResolvedConnection,
+  resolveConnection,
+} from "./config/settings.js";
 export * from "./errors.js";
+export { DEFAULT_RETRY, parseRetryAfter, type RetryOptions, RetryPolicy } from "./http/backoff.js";
+export type {
+  CallKind,
+  HttpHooks,
+  RateLimitedEvent,
+  RequestEvent,
+  ResponseEvent,
+  RetryEvent,
+} from "./http/events.js";
+export { DEFAULT_LIMITS, type Limits, QuotaLimiter, SlidingWindowLimiter } from "./http/limiter.js";
+export { onSecretRegistered, redact, redactError, registerSasUrl, registerSecret } from "./redact.js";
 export type * from "./report/types.js";
 export type * from "./run/types.js";
 export type * from "./runbook/types.js";

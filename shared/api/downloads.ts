@@ -1,0 +1,139 @@
+/**
+ * Result downloads from the signed (SAS) URL: plain GET with no Authorization header (the signature is
+ * the credential, and a bearer token must never go to blob storage). Streamed end to end — never buffered
+ * whole — into `dest.part`, hashed on the fly, then renamed so a reader never sees a partial file.
+ */
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
+import { dirname } from "node:path";
+import { Transform, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+import { request } from "undici";
+import {
+  CancelledError,
+  DownloadError,
+  DownloadLinkExpiredError,
+  InputError,
+  MdeLrError,
+} from "../errors.js";
+import type { HttpDispatchers } from "../http/dispatcher.js";
+import { readCapped } from "../http/error-decoder.js";
+import { type CallCounter, emit, type HttpHooks } from "../http/events.js";
+import { redact, redactError, registerSasUrl } from "../redact.js";
+import type { DownloadedFile } from "./types.js";
+
+export interface DownloadDeps {
+  dispatchers: HttpDispatchers;
+  hooks: HttpHooks;
+  counter: CallCounter;
+  /** Real ms without data before giving up (undici body timeout). Default 5 min. */
+  idleTimeoutMs?: number;
+}
+
+/** Counts and hashes the bytes passing through. */
+class HashCounter extends Transform {
+  readonly hash = createHash("sha256");
+  bytes = 0;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    cb(null, chunk);
+  }
+}
+
+function checkUrl(url: string): URL {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new InputError("url", "expected the absolute download URL returned by getResultDownloadLink");
+  }
+  if (
+    u.protocol !== "https:" &&
+    !(u.protocol === "http:" && /^(127\.|localhost$|\[::1\]$)/.test(u.host.replace(/:\d+$/, "")))
+  ) {
+    throw new InputError("url", "download links must be https (http only on loopback)");
+  }
+  return u;
+}
+
+/**
+ * Streams `url` to `destPath`. With `gunzip`, the file on disk and the sha256 are of the original
+ * (decompressed) bytes; multi-member gzip is handled by Node's gunzip.
+ */
+export async function downloadTo(
+  deps: DownloadDeps,
+  url: string,
+  destPath: string,
+  options: { gunzip: boolean; signal?: AbortSignal | undefined },
+): Promise<DownloadedFile> {
+  const u = checkUrl(url);
+  registerSasUrl(url);
+  const where = `${u.host}${u.pathname}`;
+  deps.counter.add("download");
+  emit(deps.hooks.onRequest, { kind: "download", method: "GET", path: u.pathname, attempt: 1 });
+  let res: Awaited<ReturnType<typeof request>>;
+  try {
+    res = await request(u, {
+      method: "GET",
+      dispatcher: deps.dispatchers.for(u),
+      signal: options.signal,
+      headers: { accept: "*/*" },
+      headersTimeout: deps.idleTimeoutMs ?? 300_000,
+      bodyTimeout: deps.idleTimeoutMs ?? 300_000,
+    });
+  } catch (error) {
+    if (options.signal?.aborted) throw new CancelledError("download cancelled");
+    throw new DownloadError(`download from ${redact(where)} failed: ${redactError(error)}`);
+  }
+  emit(deps.hooks.onResponse, {
+    kind: "download",
+    method: "GET",
+    path: u.pathname,
+    attempt: 1,
+    status: res.statusCode,
+    durationMs: 0,
+  });
+  if (res.statusCode !== 200) {
+    const text = await readCapped(res.body, 16 * 1024);
+    if (res.statusCode === 403 && /AuthenticationFailed/i.test(text)) {
+      throw new DownloadLinkExpiredError(
+        `result download link for ${redact(where)} expired or was refused (403 AuthenticationFailed); request a fresh link`,
+      );
+    }
+    throw new DownloadError(`download from ${redact(where)} failed: HTTP ${res.statusCode}`);
+  }
+
+  const expected = Number(res.headers["content-length"]);
+  const wire = new HashCounter();
+  const original = new HashCounter();
+  const part = `${destPath}.part`;
+  await mkdir(dirname(destPath), { recursive: true });
+  try {
+    const sig = options.signal ? { signal: options.signal } : {};
+    if (options.gunzip) {
+      await pipeline(res.body, wire, createGunzip(), original, createWriteStream(part), sig);
+    } else {
+      await pipeline(res.body, original, createWriteStream(part), sig);
+    }
+    const received = options.gunzip ? wire.bytes : original.bytes;
+    if (Number.isFinite(expected) && expected >= 0 && received !== expected) {
+      throw new DownloadError(`download from ${redact(where)} truncated: ${received} of ${expected} bytes`);
+    }
+    await rename(part, destPath);
+  } catch (error) {
+    await rm(part, { force: true });
+    if (options.signal?.aborted) throw new CancelledError("download cancelled");
+    if (error instanceof MdeLrError) throw error;
+    const zlib = (error as { code?: unknown }).code;
+    const what =
+      typeof zlib === "string" && zlib.startsWith("Z_") ? "bad or truncated gzip data" : redactError(error);
+    throw new DownloadError(
+      `download from ${redact(where)} failed: ${what}; request a fresh link and retry`,
+      { cause: error },
+    );
+  }
+  return { path: destPath, bytes: original.bytes, sha256: original.hash.digest("hex") };
+}

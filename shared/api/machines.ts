@@ -1,0 +1,56 @@
+/** Machines: get, list (OData, paged), find by tag (mde-api.md §4.10). */
+import { InputError } from "../errors.js";
+import type { HttpTransport } from "../http/transport.js";
+import { collectPages, odataParams } from "./paging.js";
+import type { CallOptions, Machine, ODataQuery } from "./types.js";
+import { checkMachineId, checkQuery } from "./validate.js";
+
+export async function getMachine(
+  t: HttpTransport,
+  machineId: string,
+  options?: CallOptions,
+): Promise<Machine> {
+  const id = checkMachineId(machineId);
+  const res = await t.send({
+    kind: "machines",
+    method: "GET",
+    path: `/api/machines/${id}`,
+    signal: options?.signal,
+  });
+  return res.body as Machine;
+}
+
+export function listMachines(
+  t: HttpTransport,
+  query?: ODataQuery,
+  options?: CallOptions,
+): Promise<Machine[]> {
+  checkQuery(query);
+  return collectPages<Machine>(
+    t,
+    "machines",
+    "/api/machines",
+    odataParams(query),
+    query?.top,
+    options?.signal,
+  );
+}
+
+export function findMachinesByTag(
+  t: HttpTransport,
+  tag: string,
+  startsWith = false,
+  options?: CallOptions,
+): Promise<Machine[]> {
+  if (typeof tag !== "string" || tag.trim() === "") {
+    return Promise.reject(new InputError("tag", "expected a non-empty device tag"));
+  }
+  return collectPages<Machine>(
+    t,
+    "machines",
+    "/api/machines/findbytag",
+    { tag, useStartsWithFilter: startsWith ? "true" : "false" },
+    undefined,
+    options?.signal,
+  );
+}

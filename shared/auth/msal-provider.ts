@@ -1,0 +1,133 @@
+/**
+ * App-only tokens through MSAL (client credentials: secret, certificate or assertion callback).
+ * We keep our own cache on the injected Clock and ask MSAL with `skipCache`, because MSAL's cache runs on
+ * the wall clock: under a scaled benchmark clock it would hand out tokens the (scaled) service already
+ * considers expired. Tokens are refreshed a margin before expiry so a many-hour run never sends a stale one.
+ */
+import { ConfidentialClientApplication, type Configuration, LogLevel } from "@azure/msal-node";
+import type { Clock } from "../clock.js";
+import type { Credential } from "../config/settings.js";
+import { InputError } from "../errors.js";
+import type { HttpDispatchers } from "../http/dispatcher.js";
+import { registerSecret } from "../redact.js";
+import { memoiseAssertion } from "./assertion.js";
+import { parseCertificatePem } from "./certificate.js";
+import { type SignInContext, toAuthenticationError } from "./entra-errors.js";
+import { UndiciNetworkClient } from "./network-client.js";
+import type { TokenProvider } from "./token-provider.js";
+
+export const DEFAULT_REFRESH_MARGIN_MS = 5 * 60_000;
+
+export interface MsalProviderOptions {
+  tenantId: string;
+  clientId: string;
+  authorityHost: string;
+  scope: string;
+  oidcAudience: string;
+  credential: Exclude<Credential, { kind: "token" }>;
+  dispatchers: HttpDispatchers;
+  clock: Clock;
+  refreshMarginMs?: number;
+}
+
+/** Hosts MSAL knows as Microsoft authorities; anything else (the emulator) must be declared trusted. */
+const MICROSOFT_AUTHORITY_HOSTS = new Set([
+  "login.microsoftonline.com",
+  "login.microsoftonline.us",
+  "login.microsoft.com",
+  "login.windows.net",
+  "login.chinacloudapi.cn",
+]);
+
+export class MsalTokenProvider implements TokenProvider {
+  readonly canRefresh = true;
+  private readonly app: ConfidentialClientApplication;
+  private readonly ctx: SignInContext;
+  private cached: { token: string; refreshAt: number; expiresAt: number } | undefined;
+  private inflight: Promise<string> | undefined;
+
+  constructor(private readonly options: MsalProviderOptions) {
+    const cred = options.credential;
+    this.ctx = {
+      tenantId: options.tenantId,
+      clientId: options.clientId,
+      authorityHost: options.authorityHost,
+      scope: options.scope,
+      oidcAudience: options.oidcAudience,
+      credentialKind: cred.kind,
+    };
+    const host = new URL(options.authorityHost).host;
+    const auth: Configuration["auth"] = {
+      clientId: options.clientId,
+      authority: `${options.authorityHost}/${options.tenantId}`,
+      ...(MICROSOFT_AUTHORITY_HOSTS.has(host) ? {} : { knownAuthorities: [host] }),
+    };
+    if (cred.kind === "secret") {
+      auth.clientSecret = cred.clientSecret;
+    } else if (cred.kind === "certificate") {
+      const c = parseCertificatePem(cred.pem, "clientCertificate");
+      auth.clientCertificate = { privateKey: c.privateKey, thumbprintSha256: c.thumbprintSha256, x5c: c.x5c };
+    } else {
+      const memo = memoiseAssertion(cred.getAssertion);
+      auth.clientAssertion = () => memo.get();
+    }
+    this.app = new ConfidentialClientApplication({
+      auth,
+      system: {
+        networkClient: new UndiciNetworkClient(options.dispatchers),
+        // MSAL logs can contain request details; keep them off.
+        loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => {} },
+      },
+    });
+  }
+
+  getToken(options: { forceRefresh?: boolean; signal?: AbortSignal } = {}): Promise<string> {
+    options.signal?.throwIfAborted();
+    const now = this.options.clock.now();
+    if (!options.forceRefresh && this.cached && now < this.cached.refreshAt)
+      return Promise.resolve(this.cached.token);
+    if (options.forceRefresh) this.cached = undefined;
+    this.inflight ??= this.acquire().finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  private async acquire(): Promise<string> {
+    let result: Awaited<ReturnType<ConfidentialClientApplication["acquireTokenByClientCredential"]>>;
+    try {
+      result = await this.app.acquireTokenByClientCredential({
+        scopes: [this.options.scope],
+        skipCache: true,
+      });
+    } catch (error) {
+      throw toAuthenticationError(error, this.ctx);
+    }
+    if (!result?.accessToken) {
+      throw toAuthenticationError(new Error("Entra returned no access token"), this.ctx);
+    }
+    registerSecret(result.accessToken);
+    // MSAL computed expiresOn from `expires_in` on the wall clock; keep the duration, measure it on ours.
+    const lifetimeMs = result.expiresOn ? Math.max(0, result.expiresOn.getTime() - Date.now()) : 3_600_000;
+    const margin = Math.min(this.options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS, lifetimeMs / 4);
+    const now = this.options.clock.now();
+    this.cached = {
+      token: result.accessToken,
+      refreshAt: now + lifetimeMs - margin,
+      expiresAt: now + lifetimeMs,
+    };
+    return result.accessToken;
+  }
+}
+
+export function assertSignInFields(
+  tenantId: string | undefined,
+  clientId: string | undefined,
+): {
+  tenantId: string;
+  clientId: string;
+} {
+  if (!tenantId) throw new InputError("tenantId", "required for sign-in");
+  if (!clientId) throw new InputError("clientId", "required for sign-in");
+  return { tenantId, clientId };
+}

@@ -1,0 +1,242 @@
+/**
+ * The single choke point for MDE API calls: quota limiter → bearer token → undici request → retry policy
+ * → error decoder. Composed from small pieces so each can be tested alone.
+ *
+ * Retry rules: 429 honours Retry-After (else back-off); 5xx and network errors back off with full jitter;
+ * a 401 forces one token refresh. `runliveresponse` (kind "submit") is never re-sent after an ambiguous
+ * failure (network error, 5xx, timeout): the service may have accepted it, so AmbiguousSubmissionError
+ * goes to the caller, which looks for the action by its comment tag. 429 and 4xx are unambiguous refusals.
+ */
+import { type FormData, request } from "undici";
+import type { TokenProvider } from "../auth/token-provider.js";
+import type { Clock } from "../clock.js";
+import { AmbiguousSubmissionError, CancelledError, MdeLrError, NetworkError } from "../errors.js";
+import { redactError } from "../redact.js";
+import { parseRetryAfter, type RetryPolicy } from "./backoff.js";
+import type { HttpDispatchers } from "./dispatcher.js";
+import { readCapped, toApiError } from "./error-decoder.js";
+import { type CallCounter, type CallKind, emit, type HttpHooks } from "./events.js";
+import type { QuotaLimiter } from "./limiter.js";
+
+export interface TransportDeps {
+  apiUrl: string;
+  clock: Clock;
+  dispatchers: HttpDispatchers;
+  limiter: QuotaLimiter;
+  retry: RetryPolicy;
+  tokens: TokenProvider;
+  hooks: HttpHooks;
+  counter: CallCounter;
+  /** Per-attempt timeout for headers and body (real ms; undici timers). Default 120 s. */
+  requestTimeoutMs?: number;
+}
+
+export interface ApiRequest {
+  kind: CallKind;
+  method: "GET" | "POST" | "DELETE";
+  /** Path under the API base (e.g. `/api/machines`), or an absolute `@odata.nextLink`. */
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  json?: unknown;
+  form?: FormData;
+  signal?: AbortSignal | undefined;
+  /** For kind "submit": what AmbiguousSubmissionError reports. */
+  submission?: { machineId: string; comment: string };
+}
+
+export interface ApiResponse {
+  status: number;
+  body: unknown;
+}
+
+/** OData wants `%20`, not `+`, and `$` kept readable. */
+function encodeQuery(query: ApiRequest["query"]): string {
+  if (!query) return "";
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined) continue;
+    parts.push(`${encodeURIComponent(k).replace(/^%24/, "$")}=${encodeURIComponent(String(v))}`);
+  }
+  return parts.length ? `?${parts.join("&")}` : "";
+}
+
+export class HttpTransport {
+  private readonly base: URL;
+  constructor(private readonly deps: TransportDeps) {
+    this.base = new URL(deps.apiUrl);
+  }
+
+  /**
+   * Resolves a path or nextLink against the configured base. A nextLink's host is ignored on purpose: the
+   * service builds it from whatever host it was called with, and sending our bearer token to any other host
+   * than the one configured would leak it.
+   */
+  resolve(pathOrUrl: string, query?: ApiRequest["query"]): URL {
+    if (/^https?:\/\//i.test(pathOrUrl)) {
+      const next = new URL(pathOrUrl);
+      const basePath = this.base.pathname.replace(/\/$/, "");
+      const apiIdx = next.pathname.toLowerCase().indexOf("/api/");
+      const path = apiIdx >= 0 ? next.pathname.slice(apiIdx) : next.pathname;
+      return new URL(`${this.base.origin}${basePath}${path}${next.search}`);
+    }
+    const basePath = this.base.pathname.replace(/\/$/, "");
+    return new URL(`${this.base.origin}${basePath}${pathOrUrl}${encodeQuery(query)}`);
+  }
+
+  async send(req: ApiRequest): Promise<ApiResponse> {
+    const { clock, limiter, retry, tokens, hooks, counter, dispatchers } = this.deps;
+    const url = this.resolve(req.path, req.query);
+    const quota = req.kind === "submit" ? "submit" : "general";
+    const timeout = this.deps.requestTimeoutMs ?? 120_000;
+    let refreshed = false;
+    let forceRefresh = false;
+
+    for (let attempt = 1; ; attempt++) {
+      const base = { kind: req.kind, method: req.method, path: url.pathname, attempt };
+      await this.guard(req.signal, () =>
+        limiter.acquire(quota, req.signal, (waitMs) =>
+          emit(hooks.onRateLimited, { kind: req.kind, quota, waitMs }),
+        ),
+      );
+      const token = await this.guard(req.signal, () => tokens.getToken({ forceRefresh, signal: req.signal }));
+      forceRefresh = false;
+
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${token}`,
+        accept: "application/json",
+      };
+      let body: string | FormData | undefined;
+      if (req.json !== undefined) {
+        headers["content-type"] = "application/json";
+        body = JSON.stringify(req.json);
+      } else if (req.form) {
+        body = req.form;
+      }
+
+      counter.add(req.kind);
+      emit(hooks.onRequest, base);
+      const started = clock.now();
+      let res: Awaited<ReturnType<typeof request>>;
+      try {
+        res = await request(url, {
+          method: req.method,
+          headers,
+          body,
+          dispatcher: dispatchers.for(url),
+          signal: req.signal,
+          headersTimeout: timeout,
+          bodyTimeout: timeout,
+        });
+      } catch (error) {
+        if (req.signal?.aborted)
+          throw new CancelledError(`${req.method} ${url.pathname} cancelled`, { cause: req.signal.reason });
+        if (req.kind === "submit" && req.submission) {
+          throw new AmbiguousSubmissionError(req.submission.machineId, req.submission.comment, {
+            cause: new NetworkError(redactError(error), errorCode(error)),
+          });
+        }
+        if (!retry.canRetry(attempt)) {
+          throw new NetworkError(
+            `${req.method} ${url.pathname} failed after ${attempt} attempt(s): ${redactError(error)}`,
+            errorCode(error),
+          );
+        }
+        const delayMs = retry.backoffMs(attempt);
+        emit(hooks.onRetry, { ...base, reason: "network", delayMs });
+        await this.sleep(delayMs, req.signal);
+        continue;
+      }
+
+      const status = res.statusCode;
+      emit(hooks.onResponse, { ...base, status, durationMs: clock.now() - started });
+
+      if (status >= 200 && status < 300) {
+        try {
+          const text = await readBody(res.body);
+          return { status, body: text === "" ? undefined : JSON.parse(text) };
+        } catch (error) {
+          if (req.signal?.aborted) throw new CancelledError(`${req.method} ${url.pathname} cancelled`);
+          if (req.kind === "submit" && req.submission) {
+            // Accepted (2xx) but the body was lost: still ambiguous for the caller's bookkeeping.
+            throw new AmbiguousSubmissionError(req.submission.machineId, req.submission.comment, {
+              cause: new NetworkError(redactError(error)),
+            });
+          }
+          if (!retry.canRetry(attempt)) {
+            throw new NetworkError(
+              `${req.method} ${url.pathname}: unreadable response: ${redactError(error)}`,
+            );
+          }
+          const delayMs = retry.backoffMs(attempt);
+          emit(hooks.onRetry, { ...base, reason: "network", delayMs, status });
+          await this.sleep(delayMs, req.signal);
+          continue;
+        }
+      }
+
+      const text = await readCapped(res.body);
+      if (status === 401 && tokens.canRefresh && !refreshed) {
+        // One forced refresh per call: the cached token may have been revoked or expired early.
+        refreshed = true;
+        forceRefresh = true;
+        attempt--;
+        emit(hooks.onRetry, { ...base, reason: "401", delayMs: 0, status });
+        continue;
+      }
+      if (status === 429) {
+        const retryAfterMs = parseRetryAfter(res.headers["retry-after"], clock.now());
+        const delayMs = retry.rateLimitDelayMs(attempt, retryAfterMs);
+        if (retry.canRetry(attempt) && delayMs <= retry.options.maxRetryAfterMs) {
+          emit(hooks.onRetry, { ...base, reason: "429", delayMs, status });
+          await this.sleep(delayMs, req.signal);
+          continue;
+        }
+        throw toApiError(
+          { kind: req.kind, method: req.method, path: url.pathname, status, retryAfterMs },
+          text,
+        );
+      }
+      if (status >= 500) {
+        if (req.kind === "submit" && req.submission) {
+          throw new AmbiguousSubmissionError(req.submission.machineId, req.submission.comment, {
+            cause: toApiError({ kind: req.kind, method: req.method, path: url.pathname, status }, text),
+          });
+        }
+        if (retry.canRetry(attempt)) {
+          const delayMs = retry.backoffMs(attempt);
+          emit(hooks.onRetry, { ...base, reason: "5xx", delayMs, status });
+          await this.sleep(delayMs, req.signal);
+          continue;
+        }
+      }
+      throw toApiError({ kind: req.kind, method: req.method, path: url.pathname, status }, text);
+    }
+  }
+
+  private async sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    await this.guard(signal, () => this.deps.clock.sleep(ms, signal));
+  }
+
+  /** Maps an abort during a wait to CancelledError; passes our own errors through. */
+  private async guard<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (signal?.aborted && !(error instanceof MdeLrError && error.kind !== "cancelled")) {
+        throw new CancelledError("cancelled", { cause: signal.reason });
+      }
+      throw error;
+    }
+  }
+}
+
+async function readBody(body: AsyncIterable<Uint8Array>): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
