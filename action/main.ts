@@ -1,2 +1,4 @@
-// Placeholder entry point; the GitHub Action issue implements it.
-process.stdout.write("mde-live-response action: not implemented yet\n");
+// Entry point of the action's main step (bundled to dist/main.js).
+import { runMainStep } from "./main-step.js";
+
+await runMainStep();

@@ -1,0 +1,97 @@
+/**
+ * After a run (main) or a cancellation (post): upload the output folder, set the outputs, write the
+ * job summary and the grouped annotations, and decide whether the step fails (`fail-on`).
+ */
+import path from "node:path";
+import * as core from "@actions/core";
+import { redact } from "../shared/redact.js";
+import type { MachineStatus, RunReport } from "../shared/report/types.js";
+import { groupFailures } from "./annotations.js";
+import { type UploadOutcome, uploadOutputFolder } from "./artifact.js";
+import type { ActionInputs, Env, FailOn } from "./inputs.js";
+import { renderSummary } from "./summary.js";
+
+const BAD: readonly MachineStatus[] = ["failed", "timedOut", "cancelled"];
+
+/**
+ * The reason the step fails, or null. Skipped devices (preflight) and pending ones (detached) never fail
+ * the step by themselves: a runbook that must reach every device says `onIneligible: fail`.
+ */
+export function failureReason(report: RunReport, failOn: FailOn): string | null {
+  if (failOn === "never") return null;
+  const bad = BAD.reduce((n, s) => n + report.counts[s], 0);
+  if (report.status === "cancelled") return "the run was cancelled";
+  if (bad === 0) return null;
+  const detail = BAD.filter((s) => report.counts[s] > 0)
+    .map((s) => `${report.counts[s]} ${s}`)
+    .join(", ");
+  if (failOn === "any") return `${bad} of ${report.machines.length} device(s) did not succeed (${detail})`;
+  if (report.counts.succeeded === 0) return `no device succeeded (${detail})`;
+  return null;
+}
+
+export function actionIdsByDevice(report: RunReport): Record<string, string[]> {
+  return Object.fromEntries(report.machines.map((m) => [m.machineId, m.actionIds]));
+}
+
+export interface PublishResult {
+  upload: UploadOutcome | null;
+  failure: string | null;
+}
+
+export async function publishResults(
+  inputs: ActionInputs,
+  report: RunReport,
+  env: Env,
+  options: { setOutputs: boolean } = { setOutputs: true },
+): Promise<PublishResult> {
+  const reportPath = path.join(inputs.outputDir, "report.json");
+  let upload: UploadOutcome | null = null;
+  if (inputs.uploadArtifact) {
+    upload = await core.group(`Upload artifact ${inputs.artifactName}`, async () => {
+      const outcome = await uploadOutputFolder({
+        name: inputs.artifactName,
+        root: inputs.outputDir,
+        retentionDays: inputs.retentionDays,
+        env,
+      });
+      for (const s of outcome.skipped) core.warning(redact(`Not uploaded: ${s.path} (${s.reason})`));
+      if (outcome.ok) {
+        core.info(`Uploaded ${outcome.files} file(s), ${outcome.size} bytes, as artifact ${outcome.id}`);
+      }
+      return outcome;
+    });
+  }
+  if (options.setOutputs) {
+    core.setOutput("status", report.status);
+    core.setOutput("report", reportPath);
+    core.setOutput("action-ids", JSON.stringify(actionIdsByDevice(report)));
+    core.setOutput("summary", JSON.stringify(report.counts));
+    core.setOutput("artifact-id", upload?.ok ? String(upload.id) : "");
+    core.setOutput("artifact-url", upload?.ok ? (upload.url ?? "") : "");
+  }
+
+  let artifactNote: string | null = null;
+  if (upload && !upload.ok) {
+    artifactNote = upload.message;
+    core.error(redact(upload.message), { title: "Results not uploaded" });
+  } else if (!inputs.uploadArtifact) {
+    artifactNote = `Artifact upload is off; results are in ${inputs.outputDir}.`;
+  }
+  const html = renderSummary(report, {
+    artifactUrl: upload?.ok ? upload.url : null,
+    artifactNote,
+    reportPath: upload?.ok ? null : reportPath,
+  });
+  await core.summary.addRaw(redact(html)).write();
+
+  for (const a of groupFailures(report)) {
+    const emit = a.level === "error" ? core.error : core.warning;
+    emit(redact(a.message), { title: redact(a.title) });
+  }
+
+  let failure = failureReason(report, inputs.failOn);
+  if (!failure && upload && !upload.ok)
+    failure = "the results could not be uploaded (they are still on disk)";
+  return { upload, failure };
+}

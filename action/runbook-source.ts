@@ -1,0 +1,67 @@
+/**
+ * Turns the `runbook` / `commands` inputs into a validated Runbook. `commands` is only the step list:
+ * the rest (name, targets from `machine-ids`, default options) is filled in here.
+ */
+import path from "node:path";
+import { parseDocument } from "yaml";
+import { ValidationError } from "../shared/errors.js";
+import { DEFAULT_OPTIONS, loadRunbook, parseRunbook, parseSteps } from "../shared/runbook/index.js";
+import type { Runbook } from "../shared/runbook/types.js";
+import type { Env, RunbookSource } from "./inputs.js";
+
+/** Runbook names allow letters, digits, '.', '_' and '-' (runbook schema). */
+function runName(env: Env): string {
+  const job = (env["GITHUB_JOB"] ?? "").replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[^A-Za-z0-9]+/, "");
+  return `workflow-${job || "step"}`.slice(0, 100);
+}
+
+/** Audit trail on every machine action: which repository, run and person started it. */
+export function githubComment(env: Env): string | null {
+  const repo = env["GITHUB_REPOSITORY"];
+  if (!repo) return null;
+  const run = env["GITHUB_RUN_ID"] ? ` run ${env["GITHUB_RUN_ID"]}/${env["GITHUB_RUN_ATTEMPT"] ?? "1"}` : "";
+  const actor = env["GITHUB_ACTOR"] ? ` by ${env["GITHUB_ACTOR"]}` : "";
+  return `GitHub Actions ${repo}${run}${actor}`.slice(0, 1000);
+}
+
+function parseCommandsYaml(text: string): unknown {
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, strict: true });
+  if (doc.errors.length > 0) {
+    throw new ValidationError(
+      "commands",
+      doc.errors.map((e) => ({
+        path: "commands",
+        message: `YAML syntax: ${e.message.split("\n")[0]}; write the steps as a YAML list in a block scalar (\`commands: |\`)`,
+      })),
+    );
+  }
+  return doc.toJS({ maxAliasCount: 100 });
+}
+
+export async function loadActionRunbook(
+  source: RunbookSource,
+  machineIds: string[],
+  env: Env,
+  workspace: string,
+) {
+  let runbook: Runbook;
+  let baseDir = workspace;
+  if (source.kind === "path") {
+    runbook = await loadRunbook(source.path);
+    baseDir = path.dirname(source.path);
+  } else if (source.kind === "inline") {
+    runbook = parseRunbook(source.text, { sourcePath: "input runbook", baseDir: workspace });
+  } else {
+    const steps = parseSteps(parseCommandsYaml(source.text), "commands");
+    runbook = {
+      name: runName(env),
+      comment: null,
+      targets: { machineIds, computerNames: [], tags: [], filter: null },
+      commands: steps,
+      library: [],
+      options: { ...DEFAULT_OPTIONS, limits: { ...DEFAULT_OPTIONS.limits } },
+    };
+  }
+  if (runbook.comment === null) runbook = { ...runbook, comment: githubComment(env) };
+  return { runbook, baseDir };
+}
