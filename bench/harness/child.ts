@@ -1,0 +1,71 @@
+/**
+ * Benchmarks measure memory in a child process of their own, so the parent's emulator and bookkeeping
+ * never count against the figure. The child runs one job, reports through IPC with its own peak RSS
+ * (`process.resourceUsage().maxRSS`, the kernel's high-water mark) and exits.
+ */
+import { fork } from "node:child_process";
+
+export interface ChildReport<T> {
+  result: T;
+  /** Peak resident set size of the child over its whole life, bytes. */
+  maxRssBytes: number;
+}
+
+type Message<T> = { ok: true; result: T; maxRssBytes: number } | { ok: false; error: string };
+
+/** Runs `script` (a bundled .mjs next to the caller) with `input` as JSON on argv[2]. */
+export function runChild<I, T>(
+  script: string,
+  input: I,
+  options: { timeoutMs: number; execArgv?: string[]; env?: NodeJS.ProcessEnv },
+): Promise<ChildReport<T>> {
+  return new Promise((resolve, reject) => {
+    const child = fork(script, [JSON.stringify(input)], {
+      execArgv: options.execArgv ?? [],
+      env: options.env ?? process.env,
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    let settled = false;
+    const timer = setTimeout(() => {
+      fail(new Error(`${script} did not finish within ${Math.round(options.timeoutMs / 1000)} s`));
+      child.kill("SIGKILL");
+    }, options.timeoutMs);
+    const fail = (e: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(e);
+    };
+    child.on("message", (m: Message<T>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (m.ok) resolve({ result: m.result, maxRssBytes: m.maxRssBytes });
+      else reject(new Error(m.error));
+    });
+    child.on("error", fail);
+    child.on("exit", (code, signal) =>
+      fail(new Error(`${script} exited (${code ?? signal}) without a report`)),
+    );
+  });
+}
+
+/** The child side: parse the input, run `job`, send the report, exit. */
+export function childMain<I, T>(job: (input: I) => Promise<T>): void {
+  const input = JSON.parse(process.argv[2] ?? "null") as I;
+  job(input).then(
+    (result) => {
+      const message: Message<T> = { ok: true, result, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
+      process.send?.(message, () => process.exit(0));
+    },
+    (e: unknown) => {
+      const message: Message<T> = {
+        ok: false,
+        error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+      };
+      process.send?.(message, () => process.exit(1));
+    },
+  );
+}
+
+export const MiB = 2 ** 20;
