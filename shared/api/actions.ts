@@ -55,7 +55,7 @@ export async function getMachineAction(
   return res.body as MachineAction;
 }
 
-export function listMachineActions(
+export async function listMachineActions(
   t: HttpTransport,
   query?: ODataQuery,
   options?: CallOptions,

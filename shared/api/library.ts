@@ -6,7 +6,7 @@ import { collectPages } from "./paging.js";
 import type { CallOptions, LibraryFile, LibraryUpload } from "./types.js";
 import { checkLibraryFileName } from "./validate.js";
 
-export function listLibraryFiles(t: HttpTransport, options?: CallOptions): Promise<LibraryFile[]> {
+export async function listLibraryFiles(t: HttpTransport, options?: CallOptions): Promise<LibraryFile[]> {
   return collectPages<LibraryFile>(t, "library", "/api/libraryfiles", {}, undefined, options?.signal);
 }
 

@@ -20,7 +20,7 @@ export async function getMachine(
   return res.body as Machine;
 }
 
-export function listMachines(
+export async function listMachines(
   t: HttpTransport,
   query?: ODataQuery,
   options?: CallOptions,
@@ -36,14 +36,14 @@ export function listMachines(
   );
 }
 
-export function findMachinesByTag(
+export async function findMachinesByTag(
   t: HttpTransport,
   tag: string,
   startsWith = false,
   options?: CallOptions,
 ): Promise<Machine[]> {
   if (typeof tag !== "string" || tag.trim() === "") {
-    return Promise.reject(new InputError("tag", "expected a non-empty device tag"));
+    throw new InputError("tag", "expected a non-empty device tag");
   }
   return collectPages<Machine>(
     t,

@@ -62,7 +62,7 @@ describe("parseTranscript", () => {
           script_errors: err,
         });
         const t = parseTranscript(json);
-        expect(t.stdout).toBe(out.replace(/\u0000/g, ""));
+        expect(t.stdout).toBe(out.split("\u0000").join(""));
         expect(t.exitCode).toBe(code);
         // The same content with raw newlines (non-strict) still recovers the text.
         const loose = parseTranscript(json.replace(/\\n/g, "\n"));
