@@ -28,7 +28,22 @@ export interface DeviceSpec {
   /** Per script name: outcome when run on this device. */
   scripts?: Record<string, ScriptBehaviour>;
   /** Device paths → file contents for GetFile (missing path → command fails). */
-  files?: Record<string, Uint8Array | string>;
+  files?: Record<string, DeviceFile>;
+  /**
+   * Another live response session (e.g. one started in the portal, invisible to the API, §7.20) holds
+   * the device until this service ms (Infinity = for good): API submissions get ActiveRequestAlreadyExists.
+   */
+  busyUntil?: number;
+}
+
+/**
+ * A file on a device: literal bytes/text, or synthetic content of `size` bytes generated from `seed`
+ * while streaming, so a 1 GiB GetFile never sits in memory.
+ */
+export type DeviceFile = Uint8Array | string | SyntheticFile;
+export interface SyntheticFile {
+  size: number;
+  seed?: number;
 }
 
 export interface ScriptBehaviour {
@@ -42,7 +57,7 @@ export interface ScriptBehaviour {
   /** Serve the transcript in the non-strict shape of Microsoft's own example (raw newline, \u0000 padding). */
   nonStrictTranscript?: boolean;
   /** Files the script leaves on the device (so a later GetFile finds them). */
-  creates?: Record<string, Uint8Array | string>;
+  creates?: Record<string, DeviceFile>;
 }
 
 export interface EmulatorLimits {
@@ -54,6 +69,8 @@ export interface EmulatorLimits {
   linkValidityMs: number; // 30 min
   runScriptTimeoutMs: number; // 10 min
   libraryMaxBytes: number; // 20 MB
+  /** Server page size for list endpoints; a longer result gets `@odata.nextLink` (mde-api.md §8.12). */
+  pageSize: number; // 10,000
 }
 
 export interface FaultSpec {
@@ -66,10 +83,14 @@ export interface FaultSpec {
   truncatedBodyRate?: number;
   /** Probability per download of a slow body (service ms per chunk). */
   slowBodyRate?: number;
-  /** 429 storms: during [start, start+duration) service ms every call gets 429 (with or without Retry-After). */
+  /** 429 storms: during [start, start+duration) service ms after the emulator started, every API call gets 429 (with or without Retry-After). */
   throttleStorms?: { startMs: number; durationMs: number; retryAfter: boolean }[];
-  /** Tokens expire this many service ms after issue (default 1 h). */
+  /** Tokens expire this many service ms after issue (default 3599 s, Entra's `expires_in`). */
   tokenLifetimeMs?: number;
+  /** Probability per 5xx/reset-eligible call that a reset happens after the request was processed. */
+  resetAfterProcessingShare?: number;
+  /** Service ms a slow download waits between chunks (default 200). */
+  slowChunkDelayMs?: number;
 }
 
 export interface FleetSpec {
@@ -79,7 +100,13 @@ export interface FleetSpec {
   offlineRate?: number;
   inactiveRate?: number;
   unsupportedRate?: number;
+  /** Share of devices held by another (portal) live response session for good. */
+  busyRate?: number;
+  /** Share of devices where every RunScript command fails. */
+  failingRate?: number;
   tags?: string[];
+  /** DNS suffix of generated names (default corp.contoso.com). */
+  domain?: string;
 }
 
 export interface RegisteredApp {
@@ -105,6 +132,17 @@ export interface EmulatorOptions {
   apps?: RegisteredApp[];
   library?: { fileName: string; content: Uint8Array | string; description?: string }[];
   defaultCommandDurationMs?: number;
+  /** Service ms between submission (or the device coming online) and the action turning InProgress. */
+  pickupDelayMs?: number;
+  /**
+   * Completed non-live-response actions (scans, isolations) seeded in the history, spread over the first
+   * devices, so list queries meet `commands: []` entities too (§7.15). Default 0.
+   */
+  historicActions?: number;
+  /** Keep a `call` record per API request (default true; turn off for chaos/benchmark runs). */
+  recordCalls?: boolean;
+  /** Seconds of TLS key generation are avoided by passing a certificate in (e.g. reused across tests). */
+  tlsCertificate?: { certPem: string; keyPem: string };
 }
 
 /** One line of the emulator's record of what happened. */
@@ -144,6 +182,16 @@ export interface EmulatorHandle {
     lifetimeMs?: number;
     tenantId?: string;
     appId?: string;
+  }): string;
+  /**
+   * Mint a GitHub-Actions-style OIDC ID token (issuer https://token.actions.githubusercontent.com, signed
+   * by a key only this emulator trusts) for federated sign-in tests. Lifetime in service ms (default 5 min).
+   */
+  issueGitHubIdToken(options: {
+    subject: string;
+    audience?: string;
+    lifetimeMs?: number;
+    issuer?: string;
   }): string;
   readonly records: readonly EmulatorRecord[];
   /** Read access to the emulated state for assertions. */

@@ -1,0 +1,145 @@
+/** Seeded fleet generator and the demo preset used by `mde-lr run --emulator`. */
+import { Prng } from "./prng.js";
+import type { DeviceSpec, EmulatorOptions, FleetSpec } from "./types.js";
+
+const ROLES = ["ws", "lt", "srv", "sql", "web", "dc", "app", "vdi"];
+const SITES = ["nyc", "lon", "fra", "sgp", "syd", "tor", "ams", "par"];
+const OS_MIX: {
+  weight: number;
+  spec: Pick<DeviceSpec, "osPlatform" | "osVersion" | "osBuild" | "version">;
+}[] = [
+  { weight: 45, spec: { osPlatform: "Windows11", osBuild: 22631, version: "23H2" } },
+  { weight: 25, spec: { osPlatform: "Windows10", osBuild: 19045, version: "22H2" } },
+  { weight: 10, spec: { osPlatform: "WindowsServer2022", osBuild: 20348, version: "21H2" } },
+  { weight: 8, spec: { osPlatform: "WindowsServer2019", osBuild: 17763, version: "1809" } },
+  { weight: 7, spec: { osPlatform: "Linux", osVersion: "Ubuntu 22.04" } },
+  { weight: 5, spec: { osPlatform: "macOS", osVersion: "14.5" } },
+];
+const UNSUPPORTED: Pick<DeviceSpec, "osPlatform" | "osBuild" | "version">[] = [
+  { osPlatform: "WindowsServer2016", osBuild: 14393, version: "1607" },
+  { osPlatform: "Windows7", osBuild: 7601 },
+  { osPlatform: "Windows10", osBuild: 15063, version: "1703" },
+];
+
+export function generateFleet(spec: FleetSpec): DeviceSpec[] {
+  const rng = new Prng(spec.seed);
+  const domain = spec.domain ?? "corp.contoso.com";
+  const tags = spec.tags ?? ["Finance", "HR", "Engineering", "Sales", "VIP", "Pilot"];
+  const totalWeight = OS_MIX.reduce((s, o) => s + o.weight, 0);
+  const devices: DeviceSpec[] = [];
+  for (let i = 0; i < spec.count; i++) {
+    let roll = rng.next() * totalWeight;
+    let os = OS_MIX[0]?.spec ?? {};
+    for (const option of OS_MIX) {
+      roll -= option.weight;
+      if (roll < 0) {
+        os = option.spec;
+        break;
+      }
+    }
+    const role = rng.pick(ROLES);
+    const name = `${rng.pick(SITES)}-${role}-${String(i + 1).padStart(5, "0")}.${domain}`;
+    const device: DeviceSpec = {
+      id: rng.hex(40),
+      computerDnsName: name,
+      ...os,
+      agentVersion: `10.8${rng.int(900) + 100}.${os.osBuild ?? 22621}.${rng.int(2000)}`,
+      machineTags: tags.filter(() => rng.chance(0.25)),
+      rbacGroupId: 1 + rng.int(4),
+      rbacGroupName: rng.pick(["Workstations", "Servers", "Tier0", "Kiosks"]),
+    };
+    if (rng.chance(spec.unsupportedRate ?? 0)) Object.assign(device, rng.pick(UNSUPPORTED));
+    if (rng.chance(spec.offlineRate ?? 0)) device.offline = true;
+    if (rng.chance(spec.inactiveRate ?? 0)) {
+      device.healthStatus = "Inactive";
+      device.offline = true;
+    }
+    if (rng.chance(spec.busyRate ?? 0)) device.busyUntil = Number.POSITIVE_INFINITY;
+    if (rng.chance(spec.failingRate ?? 0)) {
+      device.scripts = { "*": { fail: true } };
+    }
+    device.commandDurationMs = 2_000 + rng.int(8_000);
+    devices.push(device);
+  }
+  return devices;
+}
+
+/**
+ * A dozen realistic devices for demos: one offline, one busy with a portal session, one whose scripts
+ * fail, one Windows 10 too old for live response, a Linux and a macOS box.
+ */
+export function demoEmulatorOptions(): EmulatorOptions {
+  const d = "corp.contoso.com";
+  const devices: DeviceSpec[] = [
+    { computerDnsName: `fin-ws-0142.${d}`, osPlatform: "Windows11", machineTags: ["Finance"] },
+    { computerDnsName: `fin-ws-0177.${d}`, osPlatform: "Windows11", machineTags: ["Finance", "VIP"] },
+    { computerDnsName: `hr-lt-0031.${d}`, osPlatform: "Windows10", osBuild: 19045, machineTags: ["HR"] },
+    { computerDnsName: `eng-lt-0420.${d}`, osPlatform: "Windows11", machineTags: ["Engineering"] },
+    {
+      computerDnsName: `eng-lt-0421.${d}`,
+      osPlatform: "Windows11",
+      machineTags: ["Engineering"],
+      offline: true,
+    },
+    {
+      computerDnsName: `sales-lt-0099.${d}`,
+      osPlatform: "Windows11",
+      machineTags: ["Sales"],
+      busyUntil: Number.POSITIVE_INFINITY,
+    },
+    {
+      computerDnsName: `sql-srv-01.${d}`,
+      osPlatform: "WindowsServer2022",
+      osBuild: 20348,
+      machineTags: ["Tier0"],
+      scripts: { "*": { fail: true } },
+    },
+    {
+      computerDnsName: `web-srv-02.${d}`,
+      osPlatform: "WindowsServer2019",
+      osBuild: 17763,
+      machineTags: ["DMZ"],
+    },
+    {
+      computerDnsName: `dc-01.${d}`,
+      osPlatform: "WindowsServer2022",
+      osBuild: 20348,
+      machineTags: ["Tier0"],
+    },
+    {
+      computerDnsName: `kiosk-old-07.${d}`,
+      osPlatform: "Windows10",
+      osBuild: 15063,
+      version: "1703",
+      machineTags: ["Kiosk"],
+    },
+    {
+      computerDnsName: `build-lnx-03.${d}`,
+      osPlatform: "Linux",
+      osVersion: "Ubuntu 22.04",
+      machineTags: ["Engineering"],
+    },
+    {
+      computerDnsName: `design-mac-12.${d}`,
+      osPlatform: "macOS",
+      osVersion: "14.5",
+      machineTags: ["Design"],
+    },
+  ];
+  return {
+    devices,
+    defaultCommandDurationMs: 3_000,
+    library: [
+      {
+        fileName: "collect-triage.ps1",
+        content: "Get-Process | Out-File C:\\Windows\\Temp\\processes.txt\n",
+        description: "Collects a process list",
+      },
+      {
+        fileName: "triage.sh",
+        content: "#!/bin/sh\nps aux > /tmp/processes.txt\n",
+        description: "Process list",
+      },
+    ],
+  };
+}
