@@ -1,0 +1,316 @@
+/**
+ * Seeded chaos scenario generator: one integer → a fleet, a runbook, a fault mix and a kill schedule.
+ * Everything the invariant checker needs to know about "what should have happened" is kept here
+ * (device ids, the exact bytes of every collectable file, which steps exist).
+ */
+import { createHash } from "node:crypto";
+import { stringify } from "yaml";
+import type { DeviceSpec, FaultSpec, ScriptBehaviour } from "../../../shared/emulator/types.js";
+import { HOSTILE_ARGS, HOSTILE_DEVICE_PATHS, HOSTILE_TEXT } from "./hostile.js";
+import { Rng } from "./random.js";
+
+export type ChaosStep =
+  | { type: "PutFile"; fileName: string }
+  | { type: "RunScript"; scriptName: string; args: string | null }
+  | { type: "GetFile"; path: string };
+
+/** Fault kinds as counted in the figures (the emulator's own `fault` records add their own labels). */
+export type PlannedFault =
+  | "throttleStorm"
+  | "throttleStormNoRetryAfter"
+  | "serverErrors"
+  | "connectionResets"
+  | "truncatedBodies"
+  | "slowBodies"
+  | "shortLinkValidity"
+  | "tokenExpiry"
+  | "busyDevice"
+  | "offlinePastTimeout"
+  | "offlineThenOnline"
+  | "failingCommand"
+  | "missingFile"
+  | "hostilePath"
+  | "sigkill"
+  | "sigterm";
+
+export interface LibraryFileSpec {
+  fileName: string;
+  content: string;
+}
+
+export interface ForeignSession {
+  machineId: string;
+  scriptName: string;
+}
+
+export interface ChaosScenario {
+  seed: number;
+  devices: DeviceSpec[];
+  /** Files already in the Live Response library when the run starts. */
+  library: LibraryFileSpec[];
+  /** Files the runbook's `library:` section syncs (written next to the runbook). */
+  runbookLibrary: LibraryFileSpec[];
+  steps: ChaosStep[];
+  runbookName: string;
+  /** Runbook YAML, relative library paths under `lib/`. */
+  runbookYaml: string;
+  onActiveSession: "wait" | "fail";
+  timeoutMs: number;
+  pollIntervalMs: number;
+  /** Faults for `startEmulator({faults})`; throttle storm times are offsets from the run's start. */
+  faults: FaultSpec;
+  linkValidityMs: number;
+  planned: PlannedFault[];
+  /** Live responses someone else starts before the run (the run must wait for or report them, never cancel them). */
+  foreign: ForeignSession[];
+  /** Real ms after each (re)start at which the driver SIGKILLs the process; one entry per planned kill. */
+  killDelaysMs: number[];
+  /** End with SIGTERM at this real ms (the run must cancel its own unfinished actions) instead of resuming to the end. */
+  sigtermAfterMs: number | null;
+  /** Expected sha256 of the original bytes of each (machineId, device path) GetFile can collect. */
+  fileSha256: Map<string, string>;
+}
+
+export interface ScenarioOptions {
+  maxDevices?: number;
+  maxSteps?: number;
+  /** Probability that each fault family is switched on in a run. */
+  faultRate?: number;
+  /** Upper bound for a kill delay, real ms (runs are short at high clock scale). */
+  maxKillDelayMs?: number;
+}
+
+const SCRIPT_POOL = ["triage.ps1", "collect.ps1", "memdump.ps1", "netstat.ps1", "persist.ps1"];
+const TOOL_POOL = ["procdump.exe", "autorunsc.exe", "tool-a.bin", "tool_b.dat"];
+const PLAIN_PATHS = [
+  "C:\\Windows\\Temp\\collect.zip",
+  "C:\\Windows\\System32\\drivers\\etc\\hosts",
+  "C:\\Users\\alice\\AppData\\Local\\Temp\\dump.dmp",
+  "C:\\ProgramData\\evidence\\triage.json",
+  "/var/log/syslog",
+  "/tmp/collect.tar",
+];
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+
+export function fileKey(machineId: string, path: string): string {
+  return `${machineId}\u0000${path}`;
+}
+
+function randomText(rng: Rng, maxLen: number): string {
+  const len = rng.int(0, maxLen);
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789 \n\t-_.:/\\\"'{}[],";
+  let out = "";
+  for (let i = 0; i < len; i++) out += alphabet[rng.int(0, alphabet.length - 1)];
+  return out;
+}
+
+function randomBytes(rng: Rng, maxLen: number): Uint8Array {
+  const len = rng.chance(0.1) ? 0 : rng.int(1, maxLen);
+  const out = new Uint8Array(len);
+  for (let i = 0; i < len; i++) out[i] = rng.int(0, 255);
+  return out;
+}
+
+function generateSteps(rng: Rng, maxSteps: number): ChaosStep[] {
+  const count = rng.int(1, maxSteps);
+  const steps: ChaosStep[] = [];
+  const usedPaths = new Set<string>();
+  const usedTools = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    const r = rng.next();
+    if (r < 0.2 && usedTools.size < TOOL_POOL.length) {
+      const fileName = rng.pick(TOOL_POOL.filter((t) => !usedTools.has(t)));
+      usedTools.add(fileName);
+      steps.push({ type: "PutFile", fileName });
+    } else if (r < 0.6) {
+      // The step number in the args keeps every step distinct, so "same command twice" means "same step twice".
+      const hostile = rng.chance(0.2) ? ` ${rng.pick(HOSTILE_ARGS)}` : "";
+      steps.push({ type: "RunScript", scriptName: rng.pick(SCRIPT_POOL), args: `-Step ${i + 1}${hostile}` });
+    } else {
+      let path = rng.chance(0.35) ? rng.pick(HOSTILE_DEVICE_PATHS) : rng.pick(PLAIN_PATHS);
+      if (usedPaths.has(path)) path = `C:\\Windows\\Temp\\step-${i + 1}.bin`;
+      usedPaths.add(path);
+      steps.push({ type: "GetFile", path });
+    }
+  }
+  return steps;
+}
+
+export function generateScenario(seed: number, options: ScenarioOptions = {}): ChaosScenario {
+  const root = new Rng(seed);
+  const rngFleet = root.fork("fleet");
+  const rngSteps = root.fork("steps");
+  const rngFaults = root.fork("faults");
+  const rngKills = root.fork("kills");
+  const maxDevices = options.maxDevices ?? 8;
+  const faultRate = options.faultRate ?? 0.35;
+  const planned: PlannedFault[] = [];
+  const on = (kind: PlannedFault, p = faultRate): boolean => {
+    const yes = rngFaults.chance(p);
+    if (yes) planned.push(kind);
+    return yes;
+  };
+
+  const steps = generateSteps(rngSteps, options.maxSteps ?? 5);
+  const timeoutMs = rngFaults.int(20, 45) * MINUTE;
+  const scriptNames = [...new Set(steps.flatMap((s) => (s.type === "RunScript" ? [s.scriptName] : [])))];
+  const toolNames = [...new Set(steps.flatMap((s) => (s.type === "PutFile" ? [s.fileName] : [])))];
+  const getPaths = steps.flatMap((s) => (s.type === "GetFile" ? [s.path] : []));
+  if (getPaths.some((p) => HOSTILE_DEVICE_PATHS.includes(p))) planned.push("hostilePath");
+
+  const failing = on("failingCommand", faultRate / 2);
+  const missing = getPaths.length > 0 && on("missingFile", faultRate / 3);
+  const offlinePast = on("offlinePastTimeout", faultRate / 2);
+  const offlineThenOnline = on("offlineThenOnline", faultRate / 2);
+
+  const deviceCount = rngFleet.int(1, maxDevices);
+  const fileSha256 = new Map<string, string>();
+  const devices: DeviceSpec[] = [];
+  for (let d = 0; d < deviceCount; d++) {
+    const id = rngFleet.hex(40);
+    const scripts: Record<string, ScriptBehaviour> = {};
+    for (const name of [...scriptNames, "foreign.ps1"]) {
+      const behaviour: ScriptBehaviour = {
+        exitCode: rngFleet.chance(0.15) ? rngFleet.int(1, 5) : 0,
+        stdout: rngFleet.chance(0.15) ? rngFleet.pick(HOSTILE_TEXT) : randomText(rngFleet, 400),
+        stderr: rngFleet.chance(0.2) ? randomText(rngFleet, 80) : "",
+        durationMs: rngFleet.int(5, 240) * SECOND,
+      };
+      if (failing && rngFleet.chance(0.35)) behaviour.fail = true;
+      if (rngFleet.chance(0.2)) behaviour.nonStrictTranscript = true;
+      scripts[name] = behaviour;
+    }
+    const files: Record<string, Uint8Array> = {};
+    for (const p of getPaths) {
+      if (missing && rngFleet.chance(0.3)) continue;
+      const bytes = randomBytes(rngFleet, rngFleet.chance(0.1) ? 2_000_000 : 20_000);
+      files[p] = bytes;
+      fileSha256.set(fileKey(id, p), createHash("sha256").update(bytes).digest("hex"));
+    }
+    const device: DeviceSpec = {
+      id,
+      computerDnsName: rngFleet.chance(0.1)
+        ? `${rngFleet.pick(HOSTILE_TEXT)}.corp`
+        : `ws-${seed}-${d}.corp.example`,
+      osPlatform: "Windows11",
+      healthStatus: "Active",
+      onboardingStatus: "Onboarded",
+      commandDurationMs: rngFleet.int(2, 90) * SECOND,
+      scripts,
+      files,
+    };
+    if (offlinePast && rngFleet.chance(0.4)) device.offline = true;
+    else if (offlineThenOnline && rngFleet.chance(0.4)) {
+      device.offline = true;
+      // onlineAt is an offset from the run's start here; the driver turns it into service time.
+      device.onlineAt = rngFleet.int(1, 15) * MINUTE;
+    }
+    devices.push(device);
+  }
+
+  const faults: FaultSpec = { seed: rngFaults.nextUint32() };
+  if (on("serverErrors")) faults.serverErrorRate = rngFaults.int(2, 15) / 100;
+  if (on("connectionResets")) faults.connectionResetRate = rngFaults.int(2, 10) / 100;
+  if (getPaths.length > 0 || scriptNames.length > 0) {
+    if (on("truncatedBodies")) faults.truncatedBodyRate = rngFaults.int(5, 30) / 100;
+    if (on("slowBodies")) faults.slowBodyRate = rngFaults.int(5, 30) / 100;
+  }
+  const storms: { startMs: number; durationMs: number; retryAfter: boolean }[] = [];
+  if (on("throttleStorm")) {
+    storms.push({
+      startMs: rngFaults.int(0, 5) * MINUTE,
+      durationMs: rngFaults.int(10, 90) * SECOND,
+      retryAfter: true,
+    });
+  }
+  if (on("throttleStormNoRetryAfter")) {
+    storms.push({
+      startMs: rngFaults.int(0, 5) * MINUTE,
+      durationMs: rngFaults.int(10, 60) * SECOND,
+      retryAfter: false,
+    });
+  }
+  if (storms.length > 0) faults.throttleStorms = storms;
+  if (on("tokenExpiry")) faults.tokenLifetimeMs = rngFaults.int(2, 10) * MINUTE;
+  const linkValidityMs = on("shortLinkValidity") ? rngFaults.int(2, 20) * SECOND : 30 * MINUTE;
+
+  const foreign: ForeignSession[] = [];
+  if (on("busyDevice", faultRate / 2)) {
+    for (const device of devices) {
+      if (device.offline || !rngFaults.chance(0.4) || !device.id) continue;
+      foreign.push({ machineId: device.id, scriptName: "foreign.ps1" });
+    }
+  }
+  const onActiveSession = rngFaults.chance(0.8) ? "wait" : "fail";
+
+  const maxKill = options.maxKillDelayMs ?? 2500;
+  const killDelaysMs: number[] = [];
+  const kills = rngKills.chance(0.6) ? rngKills.int(1, 3) : 0;
+  for (let k = 0; k < kills; k++) killDelaysMs.push(rngKills.int(30, maxKill));
+  if (kills > 0) planned.push("sigkill");
+  let sigtermAfterMs: number | null = null;
+  if (rngKills.chance(0.1)) {
+    sigtermAfterMs = rngKills.int(50, maxKill);
+    planned.push("sigterm");
+  }
+
+  // Scripts and tools live partly in the library already and partly in the runbook's library section.
+  const library: LibraryFileSpec[] = [{ fileName: "foreign.ps1", content: "Write-Output foreign\n" }];
+  const runbookLibrary: LibraryFileSpec[] = [];
+  for (const name of [...scriptNames, ...toolNames]) {
+    const spec = {
+      fileName: name,
+      content: `# ${name} for chaos seed ${seed}\n${randomText(rngSteps, 200)}\n`,
+    };
+    if (rngSteps.chance(0.5)) library.push(spec);
+    else runbookLibrary.push(spec);
+  }
+
+  const pollIntervalMs = rngSteps.int(5, 15) * SECOND;
+  const runbookName = `chaos-${seed}`;
+  const doc = {
+    name: runbookName,
+    comment: `chaos seed ${seed}`,
+    targets: { machineIds: devices.map((d) => d.id as string) },
+    commands: steps.map((s) =>
+      s.type === "PutFile"
+        ? { putFile: s.fileName }
+        : s.type === "RunScript"
+          ? s.args === null
+            ? { runScript: s.scriptName }
+            : { runScript: s.scriptName, args: s.args }
+          : { getFile: s.path },
+    ),
+    ...(runbookLibrary.length > 0
+      ? { library: runbookLibrary.map((l) => ({ path: `lib/${l.fileName}`, description: "chaos" })) }
+      : {}),
+    options: {
+      timeout: Math.round(timeoutMs / SECOND),
+      pollInterval: Math.round(pollIntervalMs / SECOND),
+      onActiveSession,
+      maxConcurrentSessions: 25,
+      maxDevices: Math.max(50, deviceCount),
+    },
+  };
+
+  return {
+    seed,
+    devices,
+    library,
+    runbookLibrary,
+    steps,
+    runbookName,
+    runbookYaml: stringify(doc, { lineWidth: 0 }),
+    onActiveSession,
+    timeoutMs,
+    pollIntervalMs,
+    faults,
+    linkValidityMs,
+    planned,
+    foreign,
+    killDelaysMs,
+    sigtermAfterMs,
+    fileSha256,
+  };
+}

@@ -1,0 +1,17 @@
+import { describe, expect, it } from "vitest";
+import { runActionInputsFuzz } from "./action-inputs.property.js";
+
+// Small, seeded count here; `npm run chaos -- --fuzz 10000` runs the CI-independent 10,000.
+const RUNS = Number(process.env.MDE_FUZZ_RUNS ?? 400);
+
+describe("fuzz: action inputs", () => {
+  it(`${RUNS} generated input sets: a result or a ValidationError naming an input, never a crash or a leaked credential`, async () => {
+    const counts = await runActionInputsFuzz(RUNS, 20261123);
+    expect(counts.cases).toBe(RUNS);
+    // The generator must reach every layer, not just bounce off the first check.
+    expect(counts.rejectedInputs).toBeGreaterThan(RUNS / 10);
+    expect(counts.rejectedRunbook).toBeGreaterThan(RUNS / 20);
+    expect(counts.accepted).toBeGreaterThan(0);
+    console.log(`action-inputs fuzz: ${JSON.stringify(counts)}`);
+  });
+});
