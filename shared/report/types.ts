@@ -48,6 +48,12 @@ export interface CommandReport {
   startedAt: string | null;
   finishedAt: string | null;
   errors: string[];
+  /** Full stdout / stderr text files (RunScript), relative to the output folder. */
+  stdoutFile?: string | null;
+  stderrFile?: string | null;
+  /** true when `stdout` / `stderr` above is an excerpt (REPORT_EXCERPT_BYTES); the file has it all. */
+  stdoutTruncated?: boolean;
+  stderrTruncated?: boolean;
 }
 
 export interface MachineReport {
@@ -59,6 +65,8 @@ export interface MachineReport {
   startedAt: string | null;
   finishedAt: string | null;
   commands: CommandReport[];
+  /** The device's folder (collected files and transcripts), relative to the output folder. */
+  folder?: string | null;
 }
 
 export interface RunReport {
@@ -70,4 +78,15 @@ export interface RunReport {
   status: RunStatus;
   counts: Record<MachineStatus, number>;
   machines: MachineReport[];
+  /** The comment sent with every action (the user's comment; each action adds its run tag). */
+  comment?: string | null;
+  /** MDE API calls this run made, by kind (submit, poll, cancel, link, download, machines, library). */
+  apiCalls?: Record<string, number>;
+  /** Target selectors that matched no device (typo, deleted device); nothing ran for them. */
+  unresolved?: { selector: string; value: string; error: ReportError }[];
+  /** Planning notes (e.g. OS versions that need a KB), one line each. */
+  warnings?: string[];
 }
+
+/** stdout / stderr excerpts in report.json are cut at this many bytes (UTF-8); the files keep the rest. */
+export const REPORT_EXCERPT_BYTES = 4096;

@@ -1,0 +1,114 @@
+/**
+ * Bring one command's result home: ask for a signed link, stream it to disk through the client
+ * (GetFile is gunzipped to the original bytes, RunScript transcripts are parsed tolerantly), and
+ * split a transcript into stdout/stderr text files. Links live 30 minutes and bodies can arrive
+ * truncated: both are retried with a fresh link a bounded number of times.
+ */
+import { createHash } from "node:crypto";
+import path from "node:path";
+import type { MdeApi } from "../api/types.js";
+import type { Clock } from "../clock.js";
+import { DownloadError, DownloadLinkExpiredError, MdeApiError } from "../errors.js";
+import { getFileResultName, resolveInside, scriptResultBase } from "./paths.js";
+import { ensureFolderInside, writeFileAtomicSync } from "./safe-fs.js";
+
+export interface CollectRequest {
+  api: MdeApi;
+  clock: Clock;
+  outDir: string;
+  /** Device folder relative to outDir (from deviceFolderName). */
+  deviceFolder: string;
+  actionId: string;
+  index: number;
+  step: number;
+  /** What the step was, for naming its files. */
+  kind: { type: "RunScript"; scriptName: string } | { type: "GetFile"; path: string };
+  signal?: AbortSignal;
+  /** Fresh links to try before giving up (expired link, truncated body). Default 4. */
+  maxAttempts?: number;
+}
+
+export interface CollectedResult {
+  /** Result file (GetFile payload / raw transcript), relative to outDir. */
+  file: string;
+  sha256: string;
+  bytes: number;
+  exitCode: number | null;
+  stdoutFile: string | null;
+  stderrFile: string | null;
+  stdoutSha256: string | null;
+  stderrSha256: string | null;
+  /** Transcript was not strict JSON and was recovered by the tolerant parser. */
+  nonStrict: boolean;
+  attempts: number;
+}
+
+function isRetryable(error: unknown): boolean {
+  if (error instanceof DownloadLinkExpiredError || error instanceof DownloadError) return true;
+  // "Link not ready" answers 400 for a moment after a command completes (mde-api.md §4.5).
+  return error instanceof MdeApiError && (error.status === 400 || error.status >= 500);
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+export async function collectResult(req: CollectRequest): Promise<CollectedResult> {
+  const max = req.maxAttempts ?? 4;
+  const folderAbs = ensureFolderInside(req.outDir, req.deviceFolder);
+  const name =
+    req.kind.type === "GetFile"
+      ? getFileResultName(req.step, req.kind.path)
+      : `${scriptResultBase(req.step, req.kind.scriptName)}.transcript.json`;
+  const rel = `${req.deviceFolder}/${name}`;
+  const dest = resolveInside(req.outDir, rel);
+  // resolveInside already proved `dest` is under outDir; this also proves it is under the device folder.
+  if (path.dirname(dest) !== folderAbs)
+    throw new DownloadError(`result name ${name} escapes its device folder`);
+
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= max; attempt++) {
+    try {
+      const url = await req.api.getResultDownloadLink(req.actionId, req.index, { signal: req.signal });
+      if (req.kind.type === "GetFile") {
+        const got = await req.api.downloadGetFileResult(url, dest, { signal: req.signal });
+        return {
+          file: rel,
+          sha256: got.sha256,
+          bytes: got.bytes,
+          exitCode: null,
+          stdoutFile: null,
+          stderrFile: null,
+          stdoutSha256: null,
+          stderrSha256: null,
+          nonStrict: false,
+          attempts: attempt,
+        };
+      }
+      const got = await req.api.downloadScriptResult(url, dest, { signal: req.signal });
+      const base = scriptResultBase(req.step, req.kind.scriptName);
+      const stdoutFile = `${req.deviceFolder}/${base}.stdout.txt`;
+      const stderrFile = `${req.deviceFolder}/${base}.stderr.txt`;
+      writeFileAtomicSync(resolveInside(req.outDir, stdoutFile), got.transcript.stdout);
+      writeFileAtomicSync(resolveInside(req.outDir, stderrFile), got.transcript.stderr);
+      return {
+        file: rel,
+        sha256: got.sha256,
+        bytes: got.bytes,
+        exitCode: got.transcript.exitCode,
+        stdoutFile,
+        stderrFile,
+        stdoutSha256: sha256(got.transcript.stdout),
+        stderrSha256: sha256(got.transcript.stderr),
+        nonStrict: !got.transcript.strict,
+        attempts: attempt,
+      };
+    } catch (error) {
+      lastError = error;
+      if (req.signal?.aborted || !isRetryable(error) || attempt === max) break;
+      // Expired link: ask again at once. Truncated body or not-ready link: back off a little.
+      if (!(error instanceof DownloadLinkExpiredError)) await req.clock.sleep(2_000 * attempt, req.signal);
+    }
+  }
+  throw lastError;
+}

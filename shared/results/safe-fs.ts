@@ -1,0 +1,89 @@
+/**
+ * File-system writes for the output folder that never follow a symlink and never leave a half-written
+ * file under its final name: temp file opened exclusively (O_EXCL fails on an existing name, symlink
+ * included), fsync, rename over the final name (rename replaces a symlink, it does not write through it).
+ */
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { InputError } from "../errors.js";
+import { resolveInside } from "./paths.js";
+
+const EXCL_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL;
+const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+
+/** Create `root` (may already exist) and refuse it when it is a symlink or not a folder. */
+export function ensureOutputRoot(root: string): string {
+  const abs = path.resolve(root);
+  fs.mkdirSync(abs, { recursive: true });
+  const st = fs.lstatSync(abs);
+  if (st.isSymbolicLink() || !st.isDirectory()) {
+    throw new InputError("outDir", `${abs} must be a real folder, not a symlink or a file`);
+  }
+  return abs;
+}
+
+/**
+ * Create each folder of `relative` under `root`, refusing any component that is a symlink (a planted
+ * link in a reused output folder would otherwise redirect evidence elsewhere). Returns the absolute path.
+ */
+export function ensureFolderInside(root: string, relative: string): string {
+  const target = resolveInside(root, relative);
+  let current = path.resolve(root);
+  for (const part of path.relative(current, target).split(path.sep)) {
+    current = path.join(current, part);
+    try {
+      fs.mkdirSync(current);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const st = fs.lstatSync(current);
+    if (st.isSymbolicLink() || !st.isDirectory()) {
+      throw new InputError("outDir", `${current} must be a real folder, not a symlink or a file`);
+    }
+  }
+  return target;
+}
+
+/** Write `data` to `absPath` atomically (temp + fsync + rename); `absPath` must already be checked. */
+export function writeFileAtomicSync(absPath: string, data: string | Uint8Array): void {
+  const tmp = `${absPath}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const fd = fs.openSync(tmp, EXCL_FLAGS | NOFOLLOW, 0o644);
+  try {
+    fs.writeSync(fd, typeof data === "string" ? Buffer.from(data, "utf8") : data);
+    fs.fsyncSync(fd);
+  } catch (error) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw error;
+  }
+  fs.closeSync(fd);
+  fs.renameSync(tmp, absPath);
+  fsyncDir(path.dirname(absPath));
+}
+
+/** Make a rename durable: fsync the folder entry (not supported everywhere; best effort). */
+export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, fs.constants.O_RDONLY);
+    fs.fsyncSync(fd);
+  } catch {
+    // Some platforms (Windows) cannot open a directory for fsync; the rename itself is still atomic.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** Read at most `maxBytes` from the start of a file (report excerpts), decoding as UTF-8. */
+export function readHead(absPath: string, maxBytes: number): { text: string; totalBytes: number } {
+  const fd = fs.openSync(absPath, fs.constants.O_RDONLY | NOFOLLOW);
+  try {
+    const totalBytes = fs.fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(totalBytes, maxBytes));
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    return { text: buf.subarray(0, n).toString("utf8"), totalBytes };
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * The run's crash-safe state in its output folder.
+ *
+ * - `run.json`: the plan, written once (atomic write + rename + fsync) before anything is submitted.
+ * - `journal.jsonl`: append-only; every change of a device record is one line `{"s":seq,"d":i,"r":{...}}`
+ *   (the whole small record, so replay is "last line per device wins"). Lines around a submission are
+ *   fsynced before the call (intent) and after it (action id), so a crash at any point leaves either
+ *   no intent (nothing was sent) or an intent that `resumeRun` resolves by looking the action up by tag.
+ * - `journal.snapshot.json`: compaction. When the journal grows past a few lines per device, every
+ *   record is written to the snapshot (atomically, with the last sequence number it covers) and the
+ *   journal restarts empty. A crash between the two is harmless: replay skips lines the snapshot covers.
+ * A torn last line (crash mid-append) is ignored on replay.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { InputError } from "../errors.js";
+import { resolveInside } from "../results/paths.js";
+import { ensureOutputRoot, fsyncDir, writeFileAtomicSync } from "../results/safe-fs.js";
+import type { DeviceRecord, RunPlanFile } from "../scheduler/types.js";
+
+export const PLAN_FILE = "run.json";
+export const JOURNAL_FILE = "journal.jsonl";
+export const SNAPSHOT_FILE = "journal.snapshot.json";
+
+/** Run-level facts that must survive a crash (e.g. that the run was cancelled). */
+export interface RunState {
+  cancelled: boolean;
+  finishedAt: string | null;
+  /** API calls by kind, summed over every process that worked on the run (start, resumes, cancel). */
+  apiCalls: Record<string, number>;
+}
+
+interface Snapshot {
+  seq: number;
+  run: RunState;
+  records: (DeviceRecord | null)[];
+}
+
+type JournalLine = { s: number; d: number; r: DeviceRecord } | { s: number; run: RunState };
+
+export interface LoadedRun {
+  plan: RunPlanFile;
+  run: RunState;
+  /** Indexed like `plan.devices`; null for a device with no line yet. */
+  records: (DeviceRecord | null)[];
+}
+
+export class Journal {
+  private fd: number;
+  private seq: number;
+  private linesSinceCompaction: number;
+  private readonly journalPath: string;
+  private readonly snapshotPath: string;
+
+  private constructor(outDir: string, seq: number, lines: number) {
+    this.journalPath = resolveInside(outDir, JOURNAL_FILE);
+    this.snapshotPath = resolveInside(outDir, SNAPSHOT_FILE);
+    this.fd = openAppend(this.journalPath);
+    this.seq = seq;
+    this.linesSinceCompaction = lines;
+  }
+
+  /** Start a new run's state in `outDir`; refuses a folder that already holds a run. */
+  static create(outDir: string, plan: RunPlanFile): Journal {
+    const root = ensureOutputRoot(outDir);
+    const planPath = resolveInside(root, PLAN_FILE);
+    if (fs.existsSync(planPath)) {
+      throw new InputError(
+        "outDir",
+        `${root} already holds a run (${PLAN_FILE}); resume it with resumeRun / \`mde-lr resume\`, or choose an empty folder`,
+      );
+    }
+    writeFileAtomicSync(planPath, JSON.stringify(plan));
+    return new Journal(root, 0, 0);
+  }
+
+  /** Open an existing run's state for resuming (replays snapshot + journal). */
+  static open(outDir: string): { journal: Journal; loaded: LoadedRun } {
+    const loaded = Journal.load(outDir);
+    const root = path.resolve(outDir);
+    const { seq, lines } = scan(root);
+    return { journal: new Journal(root, seq, lines), loaded };
+  }
+
+  /** Read a run's state without opening it for writing. */
+  static load(outDir: string): LoadedRun {
+    const root = path.resolve(outDir);
+    const planPath = resolveInside(root, PLAN_FILE);
+    if (!fs.existsSync(planPath)) {
+      throw new InputError(
+        "outDir",
+        `${root} holds no run (${PLAN_FILE} is missing); pass the run's output folder`,
+      );
+    }
+    const plan = JSON.parse(fs.readFileSync(planPath, "utf8")) as RunPlanFile;
+    const records: (DeviceRecord | null)[] = plan.devices.map(() => null);
+    let run: RunState = { cancelled: false, finishedAt: null, apiCalls: {} };
+    let covered = 0;
+    const snapshotPath = resolveInside(root, SNAPSHOT_FILE);
+    if (fs.existsSync(snapshotPath)) {
+      const snap = JSON.parse(fs.readFileSync(snapshotPath, "utf8")) as Snapshot;
+      covered = snap.seq;
+      run = snap.run;
+      snap.records.forEach((r, i) => {
+        if (i < records.length) records[i] = r;
+      });
+    }
+    for (const line of readLines(resolveInside(root, JOURNAL_FILE))) {
+      if (line.s <= covered) continue;
+      if ("run" in line) run = line.run;
+      else if (line.d >= 0 && line.d < records.length) records[line.d] = line.r;
+    }
+    return { plan, run, records };
+  }
+
+  /** Append a device's record; `durable` fsyncs before returning (submission intents and outcomes). */
+  write(device: number, record: DeviceRecord, durable = false): void {
+    this.append({ s: ++this.seq, d: device, r: record }, durable);
+  }
+
+  writeRun(run: RunState): void {
+    this.append({ s: ++this.seq, run }, true);
+  }
+
+  /** Compact when the journal holds more than `factor` lines per device (plus slack). */
+  maybeCompact(deviceCount: number, records: () => (DeviceRecord | null)[], run: RunState, factor = 4): void {
+    if (this.linesSinceCompaction < deviceCount * factor + 256) return;
+    this.compact(records(), run);
+  }
+
+  compact(records: (DeviceRecord | null)[], run: RunState): void {
+    const snap: Snapshot = { seq: this.seq, run, records };
+    writeFileAtomicSync(this.snapshotPath, JSON.stringify(snap));
+    fs.closeSync(this.fd);
+    // Restart the journal empty via rename so a crash never leaves it half-truncated.
+    writeFileAtomicSync(this.journalPath, "");
+    this.fd = openAppend(this.journalPath);
+    this.linesSinceCompaction = 0;
+  }
+
+  close(): void {
+    try {
+      fs.fsyncSync(this.fd);
+    } finally {
+      fs.closeSync(this.fd);
+    }
+  }
+
+  private append(line: JournalLine, durable: boolean): void {
+    fs.writeSync(this.fd, `${JSON.stringify(line)}\n`);
+    if (durable) fs.fdatasyncSync(this.fd);
+    this.linesSinceCompaction++;
+  }
+}
+
+function openAppend(file: string): number {
+  const existed = fs.existsSync(file);
+  const fd = fs.openSync(
+    file,
+    fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | (fs.constants.O_NOFOLLOW ?? 0),
+    0o644,
+  );
+  if (!existed) fsyncDir(path.dirname(file));
+  return fd;
+}
+
+function* readLines(file: string): Generator<JournalLine> {
+  if (!fs.existsSync(file)) return;
+  const text = fs.readFileSync(file, "utf8");
+  const parts = text.split("\n");
+  // The last part has no newline after it: either "" or a torn line.
+  parts.pop();
+  for (const raw of parts) {
+    if (raw === "") continue;
+    try {
+      yield JSON.parse(raw) as JournalLine;
+    } catch {
+      // A torn line from a crash mid-append: everything after it is unreliable too.
+      return;
+    }
+  }
+}
+
+/**
+ * Sequence number and line count of an existing journal; a torn tail (crash mid-append) is cut off
+ * so lines appended after a resume are never hidden behind it.
+ */
+function scan(root: string): { seq: number; lines: number } {
+  let seq = 0;
+  let lines = 0;
+  const snapshotPath = resolveInside(root, SNAPSHOT_FILE);
+  if (fs.existsSync(snapshotPath)) {
+    seq = (JSON.parse(fs.readFileSync(snapshotPath, "utf8")) as Snapshot).seq;
+  }
+  const file = resolveInside(root, JOURNAL_FILE);
+  if (!fs.existsSync(file)) return { seq, lines };
+  const buf = fs.readFileSync(file);
+  let good = 0;
+  let start = 0;
+  while (start < buf.length) {
+    const end = buf.indexOf(10, start);
+    if (end < 0) break;
+    try {
+      const line = JSON.parse(buf.subarray(start, end).toString("utf8")) as JournalLine;
+      seq = Math.max(seq, line.s);
+      lines++;
+      good = end + 1;
+    } catch {
+      break;
+    }
+    start = end + 1;
+  }
+  if (good < buf.length) fs.truncateSync(file, good);
+  return { seq, lines };
+}

@@ -1,0 +1,102 @@
+/**
+ * Sliding-window call budgets, driven by the injectable Clock.
+ *
+ * The HTTP layer enforces the raw quotas; the scheduler keeps its own account so it can *plan* inside
+ * them (poll cadence, when to submit) and never wait on, or trip, the service's limiter. A call is
+ * counted from the moment it starts until it ends (it holds a slot while in flight) and then at its
+ * end time: the service counts a call when it arrives, which is never later than when we see the
+ * answer, so spacing by end times keeps every service-side window within the limit.
+ */
+import type { Clock } from "../clock.js";
+
+export interface WindowLimit {
+  limit: number;
+  windowMs: number;
+}
+
+export type Priority = "high" | "low";
+
+export class SlidingWindowBudget {
+  /** End times of finished calls, ascending, pruned past the longest window. */
+  private readonly log: number[] = [];
+  private head = 0;
+  private inFlight = 0;
+  private readonly longest: number;
+
+  /**
+   * @param limits every window that applies (e.g. 100/min and 1,500/h).
+   * @param lowReserve fraction of each window low-priority calls leave free for high-priority ones
+   *   (polls and cancels must not starve behind a burst of result links).
+   */
+  constructor(
+    private readonly clock: Clock,
+    private readonly limits: WindowLimit[],
+    private readonly lowReserve = 0,
+  ) {
+    this.longest = Math.max(...limits.map((l) => l.windowMs));
+  }
+
+  /** Calls counted in the trailing `windowMs` (finished in it, or still in flight). */
+  used(windowMs: number, now = this.clock.now()): number {
+    this.prune(now);
+    let n = 0;
+    for (let i = this.log.length - 1; i >= this.head; i--) {
+      if (this.log[i]! > now - windowMs) n++;
+      else break;
+    }
+    return n + this.inFlight;
+  }
+
+  /** Earliest service time a call of this priority may start (now when it may start now). */
+  nextAllowedAt(priority: Priority = "high", now = this.clock.now()): number {
+    this.prune(now);
+    let at = now;
+    for (const { limit, windowMs } of this.limits) {
+      const cap = priority === "low" ? Math.max(1, Math.floor(limit * (1 - this.lowReserve))) : limit;
+      const used = this.used(windowMs, now);
+      if (used < cap) continue;
+      // Need (used - cap + 1) finished entries to leave the window; in-flight calls cannot.
+      const finished = this.log.length - this.head;
+      const mustExpire = used - cap + 1;
+      if (mustExpire > finished) {
+        at = Math.max(at, now + 50);
+        continue;
+      }
+      const inWindow = used - this.inFlight;
+      const idx = this.log.length - inWindow + (mustExpire - 1);
+      at = Math.max(at, this.log[idx]! + windowMs + 1);
+    }
+    return at;
+  }
+
+  /** Wait for a slot, take it, and return the function that records the call's end. */
+  async acquire(
+    priority: Priority,
+    signal?: AbortSignal,
+    onWait?: (untilMs: number) => void,
+  ): Promise<() => void> {
+    for (;;) {
+      const now = this.clock.now();
+      const at = this.nextAllowedAt(priority, now);
+      if (at <= now) break;
+      onWait?.(at);
+      await this.clock.sleep(at - now, signal);
+    }
+    this.inFlight++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inFlight--;
+      this.log.push(this.clock.now());
+    };
+  }
+
+  private prune(now: number): void {
+    while (this.head < this.log.length && this.log[this.head]! <= now - this.longest) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.log.length) {
+      this.log.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}
