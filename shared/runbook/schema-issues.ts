@@ -139,8 +139,10 @@ function humanize(e: ErrorObject, segments: PathSegment[]): Draft | null {
       };
     }
     case "dependencies":
-      // Reported by the oneOf message of the same step.
-      return null;
+      return {
+        segments: [...segments, String(e.params.property)],
+        message: `${e.params.property} belongs to a ${e.params.missingProperty} step; move it to the step that runs the script`,
+      };
     case "enum": {
       const allowed = (e.params.allowedValues as unknown[]).map(String);
       return { segments, message: withFix(`expected ${allowed.join(" or ")}, got ${found}`, e.parentSchema) };
@@ -197,6 +199,8 @@ export function schemaIssues(
   const seen = new Set<string>();
   for (const e of errors) {
     if (/\/oneOf\/\d+\//.test(e.schemaPath) && oneOfAt.has(e.instancePath)) continue;
+    // "args without runScript" is already explained by the step's oneOf message when that failed too.
+    if (e.keyword === "dependencies" && oneOfAt.has(e.instancePath)) continue;
     // A type error on a value makes its other complaints (pattern of a number, ...) noise.
     const segments = pointerToSegments(e.instancePath, data);
     const draft = humanize(e, segments);

@@ -264,3 +264,12 @@ describe("parseSteps", () => {
     );
   });
 });
+
+describe("step issues found by fuzzing", () => {
+  it("explains args on a putFile step", () => {
+    const issues = issuesOf(() => parseSteps([{ putFile: "tool.exe", args: "-x" }], "commands"));
+    expect(issues).toEqual([
+      { path: "commands[0].args", message: expect.stringMatching(/belongs to a runScript step/) },
+    ]);
+  });
+});
