@@ -264,7 +264,10 @@ function checkRunbook(value: unknown): void {
     expect(text).not.toContain("\u0000");
     expect(text.trim().length).toBeGreaterThan(0);
     if (s.type !== "GetFile") expect(text).toMatch(/^[A-Za-z0-9._-]+$/);
-    if (s.type === "RunScript" && s.args !== null) expect(s.args).not.toMatch(/[\u0000\r\n]/);
+    if (s.type === "RunScript" && s.args !== null) {
+      expect(s.args).not.toContain("\u0000");
+      expect(s.args).not.toMatch(/[\r\n]/);
+    }
   }
   expect(rb.options.pollIntervalMs).toBeGreaterThanOrEqual(1000);
   expect(rb.options.timeoutMs).toBeGreaterThan(rb.options.pollIntervalMs);
