@@ -1,6 +1,6 @@
 /** Seeded fleet generator and the demo preset used by `mde-lr run --emulator`. */
 import { Prng } from "./prng.js";
-import type { DeviceSpec, EmulatorOptions, FleetSpec } from "./types.js";
+import type { DeviceSpec, EmulatorOptions, FleetSpec, ScriptBehaviour } from "./types.js";
 
 const ROLES = ["ws", "lt", "srv", "sql", "web", "dc", "app", "vdi"];
 const SITES = ["nyc", "lon", "fra", "sgp", "syd", "tor", "ams", "par"];
@@ -126,6 +126,27 @@ export function demoEmulatorOptions(): EmulatorOptions {
       machineTags: ["Design"],
     },
   ];
+  // The example runbooks' scripts (examples/scripts) leave the files their getFile steps collect.
+  const exampleScripts: Record<string, ScriptBehaviour> = {
+    "collect-triage.ps1": {
+      stdout: "triage written to C:\\Windows\\Temp\\triage.zip (262144 bytes)\n",
+      creates: { "C:\\Windows\\Temp\\triage.zip": { size: 262_144, seed: 7 } },
+    },
+    "memory-dump.ps1": {
+      stdout: "dumped OfficeClickToRun pid 4242 to C:\\Windows\\Temp\\memdump.dmp (8388608 bytes)\n",
+      creates: { "C:\\Windows\\Temp\\memdump.dmp": { size: 8_388_608, seed: 11 } },
+    },
+    "run-triagekit.ps1": {
+      stdout: "3 persistence entries written to C:\\Windows\\Temp\\persistence.csv\n",
+      creates: {
+        "C:\\Windows\\Temp\\persistence.csv":
+          '"Kind","Location","Name","Value"\r\n"RegistryRun","HKLM:\\Software\\Microsoft\\Windows\\CurrentVersion\\Run","SecurityHealth","C:\\Windows\\system32\\SecurityHealthSystray.exe"\r\n',
+      },
+    },
+  };
+  for (const device of devices) {
+    if (device.osPlatform?.startsWith("Windows") && !device.scripts) device.scripts = exampleScripts;
+  }
   return {
     devices,
     defaultCommandDurationMs: 3_000,
