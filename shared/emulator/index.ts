@@ -22,7 +22,7 @@ import { Prng } from "./prng.js";
 import { RecordLog } from "./records.js";
 import { createRouter } from "./router.js";
 import { mdeTimestamp } from "./time.js";
-import { generateServerCertificate } from "./tls.js";
+import { serverCertificate } from "./tls.js";
 import type { DeviceSpec, EmulatorHandle, EmulatorLimits, EmulatorOptions, RegisteredApp } from "./types.js";
 
 export { deviceFileSha256, syntheticChunks } from "./blob.js";
@@ -151,7 +151,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     { keepAlive: true, keepAliveTimeout: 65_000, requestTimeout: 0 },
     createRouter({ clock, state, auth: tokens, limiter, faults }),
   );
-  const tls = options.tlsCertificate ?? generateServerCertificate();
+  const tls = options.tlsCertificate ?? serverCertificate();
   const entra = new Entra(
     { clock, tokens, tokenLifetimeMs: () => faults.tokenLifetimeMs, authorityHost: () => authorityHost },
     apps,

@@ -73,11 +73,18 @@ export function thumbprints(certPem: string): {
   };
 }
 
-/** The TLS identity of the authority host: valid for 127.0.0.1, ::1 and localhost. */
-export function generateServerCertificate(): GeneratedCertificate {
-  return generateCertificate({
+let sharedServerCertificate: GeneratedCertificate | undefined;
+
+/**
+ * The TLS identity of the authority host: valid for 127.0.0.1, ::1 and localhost. Generated once per
+ * process and shared by every emulator in it (RSA key generation costs 100–500 ms; a test suite starts
+ * dozens of emulators), which is harmless for a loopback-only test authority.
+ */
+export function serverCertificate(): GeneratedCertificate {
+  sharedServerCertificate ??= generateCertificate({
     commonName: "mde-emulator authority",
     dnsNames: ["localhost"],
     ipAddresses: ["127.0.0.1", "::1"],
   });
+  return sharedServerCertificate;
 }
