@@ -7,7 +7,6 @@
 import { ConfidentialClientApplication, type Configuration, LogLevel } from "@azure/msal-node";
 import type { Clock } from "../clock.js";
 import type { Credential } from "../config/settings.js";
-import { InputError } from "../errors.js";
 import type { HttpDispatchers } from "../http/dispatcher.js";
 import { registerSecret } from "../redact.js";
 import { memoiseAssertion } from "./assertion.js";
@@ -43,6 +42,7 @@ export class MsalTokenProvider implements TokenProvider {
   readonly canRefresh = true;
   private readonly app: ConfidentialClientApplication;
   private readonly ctx: SignInContext;
+  private readonly network: UndiciNetworkClient;
   private cached: { token: string; refreshAt: number; expiresAt: number } | undefined;
   private inflight: Promise<string> | undefined;
 
@@ -68,13 +68,14 @@ export class MsalTokenProvider implements TokenProvider {
       const c = parseCertificatePem(cred.pem, "clientCertificate");
       auth.clientCertificate = { privateKey: c.privateKey, thumbprintSha256: c.thumbprintSha256, x5c: c.x5c };
     } else {
-      const memo = memoiseAssertion(cred.getAssertion);
+      const memo = memoiseAssertion(cred.getAssertion, undefined, options.clock);
       auth.clientAssertion = () => memo.get();
     }
+    this.network = new UndiciNetworkClient(options.dispatchers);
     this.app = new ConfidentialClientApplication({
       auth,
       system: {
-        networkClient: new UndiciNetworkClient(options.dispatchers),
+        networkClient: this.network,
         // MSAL logs can contain request details; keep them off.
         loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => {} },
       },
@@ -95,6 +96,9 @@ export class MsalTokenProvider implements TokenProvider {
 
   private async acquire(): Promise<string> {
     let result: Awaited<ReturnType<ConfidentialClientApplication["acquireTokenByClientCredential"]>>;
+    this.network.lastExpiresInSec = undefined;
+    // Lifetime counts from before the request: conservative by the sign-in latency.
+    const requestedAt = this.options.clock.now();
     try {
       result = await this.app.acquireTokenByClientCredential({
         scopes: [this.options.scope],
@@ -107,27 +111,21 @@ export class MsalTokenProvider implements TokenProvider {
       throw toAuthenticationError(new Error("Entra returned no access token"), this.ctx);
     }
     registerSecret(result.accessToken);
-    // MSAL computed expiresOn from `expires_in` on the wall clock; keep the duration, measure it on ours.
-    const lifetimeMs = result.expiresOn ? Math.max(0, result.expiresOn.getTime() - Date.now()) : 3_600_000;
+    // `expires_in` is a duration in service time: measure it on our Clock. MSAL's expiresOn (wall clock,
+    // whole seconds) is only the fallback. Acquisition is single-flight, so the last response is ours.
+    const expiresInSec = this.network.lastExpiresInSec;
+    const lifetimeMs =
+      expiresInSec !== undefined
+        ? expiresInSec * 1000
+        : result.expiresOn
+          ? Math.max(0, result.expiresOn.getTime() - Date.now())
+          : 3_600_000;
     const margin = Math.min(this.options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS, lifetimeMs / 4);
-    const now = this.options.clock.now();
     this.cached = {
       token: result.accessToken,
-      refreshAt: now + lifetimeMs - margin,
-      expiresAt: now + lifetimeMs,
+      refreshAt: requestedAt + lifetimeMs - margin,
+      expiresAt: requestedAt + lifetimeMs,
     };
     return result.accessToken;
   }
-}
-
-export function assertSignInFields(
-  tenantId: string | undefined,
-  clientId: string | undefined,
-): {
-  tenantId: string;
-  clientId: string;
-} {
-  if (!tenantId) throw new InputError("tenantId", "required for sign-in");
-  if (!clientId) throw new InputError("clientId", "required for sign-in");
-  return { tenantId, clientId };
 }

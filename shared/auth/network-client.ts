@@ -12,6 +12,12 @@ import { readCapped } from "../http/error-decoder.js";
 const BODY_CAP = 1024 * 1024;
 
 export class UndiciNetworkClient implements INetworkModule {
+  /**
+   * `expires_in` (seconds) of the last token response seen. MSAL turns it into a wall-clock `expiresOn`
+   * rounded to whole seconds; the raw value lets the token cache measure the lifetime on the service Clock.
+   */
+  lastExpiresInSec: number | undefined;
+
   constructor(private readonly dispatchers: HttpDispatchers) {}
 
   sendGetRequestAsync<T>(
@@ -50,6 +56,11 @@ export class UndiciNetworkClient implements INetworkModule {
     } catch {
       // MSAL reads `error`/`error_description` from the body; give it a shape it can report.
       body = { error: "invalid_response", error_description: `HTTP ${res.statusCode} with a non-JSON body` };
+    }
+    const expiresIn = (body as { expires_in?: unknown; access_token?: unknown }).expires_in;
+    if (method === "POST" && res.statusCode === 200 && (body as { access_token?: unknown }).access_token) {
+      const n = typeof expiresIn === "string" ? Number(expiresIn) : expiresIn;
+      this.lastExpiresInSec = typeof n === "number" && Number.isFinite(n) && n > 0 ? n : undefined;
     }
     return { headers, body: body as T, status: res.statusCode };
   }
