@@ -19,7 +19,11 @@ function excerpt(value: string | null): string {
   if (!value) return "";
   // \u0000 padding is common in transcripts (mde-api.md §4.6); strip control characters.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
-  const clean = value.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "").trim();
+  const clean = value
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "")
+    // PowerShell transcripts open with a boilerplate line naming the transcript file; it says nothing.
+    .replace(/^\s*Transcript started, output file is [^\n]*\n?/, "")
+    .trim();
   const short = clean.length > EXCERPT_CHARS ? `${clean.slice(0, EXCERPT_CHARS)}…` : clean;
   return short.replace(/\s*\n\s*/g, " ⏎ ");
 }

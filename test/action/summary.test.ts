@@ -68,6 +68,12 @@ describe("job summary", () => {
     expect(Buffer.byteLength(renderSummary(report(machines)))).toBeLessThan(1024 * 1024);
   });
 
+  it("drops the PowerShell transcript header from excerpts", () => {
+    const stdout = "Transcript started, output file is C:\\ProgramData\\x.txt\nfound 3 items\u0000\u0000";
+    const html = renderSummary(report([machine(1, { commands: [command({ stdout })] })]));
+    expect(html).toContain("<td>found 3 items</td>");
+  });
+
   it("formats durations and escapes the HTML metacharacters", () => {
     expect(formatDuration("2026-01-01T00:00:00Z", "2026-01-01T00:00:00.250Z")).toBe("250 ms");
     expect(formatDuration("2026-01-01T00:00:00Z", "2026-01-01T00:02:00Z")).toBe("2 min");

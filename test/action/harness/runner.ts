@@ -81,15 +81,22 @@ export function emulateRunnerLog(stdout: string): {
       masks.sort((a, b) => b.length - a.length);
       continue;
     }
-    let display = line;
-    for (const secret of masks) if (secret) display = display.split(secret).join("***");
+    const mask = (text: string) => {
+      let out = text;
+      for (const secret of masks) if (secret) out = out.split(secret).join("***");
+      return out;
+    };
+    let display = mask(line);
     if (m?.[1]) {
+      // The runner processes a command line first and writes (masked) only its unescaped message.
       const properties: Record<string, string> = {};
       for (const kv of (m[2] ?? "").trim().split(",")) {
         const eq = kv.indexOf("=");
-        if (eq > 0) properties[kv.slice(0, eq)] = unescapeProperty(kv.slice(eq + 1));
+        if (eq > 0) properties[kv.slice(0, eq)] = mask(unescapeProperty(kv.slice(eq + 1)));
       }
-      commands.push({ command: m[1], properties, message: unescapeData(m[3] ?? "") });
+      const message = mask(unescapeData(m[3] ?? ""));
+      commands.push({ command: m[1], properties, message });
+      display = `[${m[1]}]${properties["title"] ? ` ${properties["title"]}:` : ""} ${message}`;
     }
     shown.push(display);
   }

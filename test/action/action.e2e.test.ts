@@ -1,0 +1,284 @@
+/**
+ * The bundled action (dist/main.js, dist/post.js) run as processes the way the runner runs them, against
+ * the MDE emulator over real HTTP/TLS and a local results service with Azurite blob storage.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEMO_GITHUB_SUBJECT, machineIdFor } from "../../shared/emulator/index.js";
+import type { RunReport } from "../../shared/report/types.js";
+import { startIdTokenEndpoint } from "./harness/oidc.js";
+import { findLeaks, type StepResult } from "./harness/runner.js";
+import { secretInputs, secretShapes, startWorld, type World } from "./harness/world.js";
+import { readZip } from "./harness/zip.js";
+
+const WS1 = machineIdFor("ws1.contoso.local");
+const WS2 = machineIdFor("ws2.contoso.local");
+const OFFLINE = machineIdFor("ws3.contoso.local");
+const EVIDENCE = "C:\\Windows\\Temp\\evidence.zip";
+
+let world: World;
+
+beforeAll(async () => {
+  const device = (name: string, offline = false) => ({
+    computerDnsName: name,
+    osPlatform: "Windows11",
+    offline,
+    scripts: {
+      "collect.ps1": {
+        exitCode: 0,
+        stdout: `collected on ${name} <script>alert(1)</script>`,
+        creates: { [EVIDENCE]: `EVIDENCE from ${name}` },
+      },
+    },
+  });
+  world = await startWorld({
+    devices: [device("ws1.contoso.local"), device("ws2.contoso.local"), device("ws3.contoso.local", true)],
+    library: [
+      { fileName: "collect.ps1", content: "Get-ChildItem C:\\ | Out-File C:\\Windows\\Temp\\evidence.zip" },
+    ],
+    defaultCommandDurationMs: 300,
+    pickupDelayMs: 200,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await world?.close();
+});
+
+function runbookYaml(ids: string[]): string {
+  return [
+    "name: triage",
+    "targets:",
+    `  machineIds: [${ids.join(", ")}]`,
+    "commands:",
+    "  - runScript: collect.ps1",
+    "    args: -Days 7",
+    `  - getFile: '${EVIDENCE}'`,
+    "options:",
+    "  pollInterval: 1",
+    "",
+  ].join("\n");
+}
+
+function submissions(): { actionId: string; machineId: string }[] {
+  return world.emu.records.flatMap((r) =>
+    r.kind === "submit" ? [{ actionId: r.actionId, machineId: r.machineId }] : [],
+  );
+}
+
+function errors(step: StepResult): string[] {
+  return step.commands
+    .filter((c) => c.command === "error")
+    .map((c) => `${c.properties["title"] ?? ""}: ${c.message}`);
+}
+
+describe("action end to end", () => {
+  it("runs a runbook from the repository, sets outputs, writes the summary and uploads one artifact", async () => {
+    const runner = world.runner();
+    mkdirSync(path.join(runner.workspace, "runbooks"), { recursive: true });
+    writeFileSync(path.join(runner.workspace, "runbooks", "triage.yml"), runbookYaml([WS1, WS2]));
+    const main = await runner.run("main", {
+      runbook: "runbooks/triage.yml",
+      ...secretInputs(world.emu),
+      "retention-days": "2",
+    });
+    expect(main.exitCode, main.log + main.stderr).toBe(0);
+
+    expect(main.outputs["status"]).toBe("succeeded");
+    expect(JSON.parse(main.outputs["summary"] ?? "{}")).toMatchObject({ succeeded: 2, failed: 0 });
+    const actionIds = JSON.parse(main.outputs["action-ids"] ?? "{}") as Record<string, string[]>;
+    expect(Object.keys(actionIds).sort()).toEqual([WS1, WS2].sort());
+    const submitted = submissions().filter((s) => s.machineId === WS1 || s.machineId === WS2);
+    for (const s of submitted) expect(actionIds[s.machineId]).toContain(s.actionId);
+
+    const report = JSON.parse(readFileSync(main.outputs["report"] ?? "", "utf8")) as RunReport;
+    expect(report.status).toBe("succeeded");
+
+    // Summary: a row per device and step, device text escaped.
+    expect(main.summary).toContain("ws1.contoso.local");
+    expect(main.summary).toContain("collected on ws2.contoso.local");
+    expect(main.summary).not.toContain("<script>");
+    expect(main.summary).toContain(main.outputs["artifact-url"]);
+
+    // Artifact: one per run, holding the output folder, device paths already safe.
+    const name =
+      world.results.artifacts.find((a) => String(a.id) === main.outputs["artifact-id"])?.name ?? "";
+    expect(name).toMatch(/^mde-lr-triage-attempt1-[0-9a-f]{8}$/);
+    expect(main.outputs["artifact-url"]).toBe(
+      `http://github.localhost/contoso/ir-runbooks/actions/runs/4242/artifacts/${main.outputs["artifact-id"]}`,
+    );
+    const zip = readZip(await world.results.download(name));
+    const names = [...zip.keys()];
+    for (const f of ["report.json", "summary.md", "manifest.sha256"]) expect(names).toContain(f);
+    expect(names.every((n) => !/[":<>|*?\\]/.test(n))).toBe(true);
+    for (const m of report.machines) {
+      const getFile = m.commands.find((c) => c.type === "GetFile");
+      expect(getFile?.file, JSON.stringify(m)).toBeTruthy();
+      expect(zip.get(getFile?.file ?? "")?.toString()).toBe(`EVIDENCE from ${m.computerDnsName}`);
+    }
+
+    // No secret in clear: the runner log (after masking), summary, outputs, artifact.
+    const places = {
+      log: main.log,
+      stderr: main.stderr,
+      summary: main.summary,
+      outputs: JSON.stringify(main.outputs),
+      ...Object.fromEntries([...zip].map(([k, v]) => [`artifact:${k}`, v.toString("utf8")])),
+    };
+    expect(findLeaks([world.emu.demoApp.clientSecret], places)).toEqual([]);
+    for (const [where, text] of Object.entries(places)) {
+      expect(
+        secretShapes(text),
+        `${where}: ${text
+          .split("\n")
+          .filter((l) => secretShapes(l).length > 0)
+          .join("\n")}`,
+      ).toEqual([]);
+    }
+    expect(main.masks).toContain(world.emu.demoApp.clientSecret);
+    // Every download link was masked before it could be printed.
+    expect(main.masks.some((m) => /^https?:\/\/.*sig=/.test(m))).toBe(true);
+
+    // The post step of a finished run has nothing to do.
+    const post = await runner.run("post", { runbook: "runbooks/triage.yml", ...secretInputs(world.emu) });
+    expect(post.exitCode).toBe(0);
+    expect(post.log).toContain("nothing to clean up");
+  });
+
+  it("rejects bad inputs with errors naming them, before any call to MDE (exit 2)", async () => {
+    const before = world.emu.records.length;
+    const runner = world.runner();
+    const main = await runner.run("main", {
+      commands: "- runScript: collect.ps1",
+      "machine-ids": "WS-01",
+      "api-url": world.emu.url,
+      "client-secret": "hunter2-very-secret",
+      "retention-days": "400",
+    });
+    expect(main.exitCode).toBe(2);
+    expect(errors(main).join("\n")).toMatch(/machine-ids: .*"WS-01"/);
+    expect(errors(main).join("\n")).toContain("retention-days");
+    expect(errors(main).join("\n")).toContain("tenant-id");
+    expect(world.emu.records.slice(before).filter((r) => r.kind === "call")).toEqual([]);
+    expect(findLeaks(["hunter2-very-secret"], { log: main.log })).toEqual([]);
+    expect(runner.state).toEqual({});
+  });
+
+  it("signs in with GitHub OIDC (ID-token endpoint → msal-node → Entra) for a commands-only run", async () => {
+    const idp = await startIdTokenEndpoint((audience) =>
+      world.emu.issueGitHubIdToken({ subject: DEMO_GITHUB_SUBJECT, audience }),
+    );
+    try {
+      const runner = world.runner({
+        ACTIONS_ID_TOKEN_REQUEST_URL: idp.requestUrl,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: idp.requestToken,
+      });
+      const main = await runner.run("main", {
+        commands: "- runScript: collect.ps1\n  args: -Quick\n",
+        "machine-ids": WS1,
+        "api-url": world.emu.url,
+        "tenant-id": world.emu.demoApp.tenantId,
+        "client-id": world.emu.demoApp.clientId,
+        "upload-artifact": "false",
+      });
+      expect(main.exitCode, main.log).toBe(0);
+      expect(main.outputs["status"]).toBe("succeeded");
+      expect(idp.issued.length).toBeGreaterThan(0);
+      expect(idp.issued.every((i) => i.audience === "api://AzureADTokenExchange")).toBe(true);
+      expect(
+        findLeaks(
+          idp.issued.map((i) => i.token),
+          { log: main.log, summary: main.summary },
+        ),
+      ).toEqual([]);
+      expect(main.outputs["artifact-id"]).toBe("");
+    } finally {
+      await idp.close();
+    }
+  });
+
+  it("a federated-credential mismatch fails with exit 3 and shows the token's claims, never the token", async () => {
+    const idp = await startIdTokenEndpoint((audience) =>
+      world.emu.issueGitHubIdToken({ subject: "repo:contoso/ir-runbooks:ref:refs/heads/main", audience }),
+    );
+    try {
+      const runner = world.runner({
+        ACTIONS_ID_TOKEN_REQUEST_URL: idp.requestUrl,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: idp.requestToken,
+      });
+      const main = await runner.run("main", {
+        commands: "- runScript: collect.ps1",
+        "machine-ids": WS1,
+        "api-url": world.emu.url,
+        "tenant-id": world.emu.demoApp.tenantId,
+        "client-id": world.emu.demoApp.clientId,
+        auth: "oidc",
+      });
+      expect(main.exitCode).toBe(3);
+      const all = errors(main).join("\n");
+      expect(all).toContain("AADSTS700213");
+      expect(all).toContain('"sub":"repo:contoso/ir-runbooks:ref:refs/heads/main"');
+      expect(
+        findLeaks(
+          idp.issued.map((i) => i.token),
+          { log: main.log },
+        ),
+      ).toEqual([]);
+    } finally {
+      await idp.close();
+    }
+  });
+
+  it("on SIGINT main stops within the runner's grace; post cancels this run's pending actions and uploads", async () => {
+    const runner = world.runner();
+    const inputs = { runbook: runbookYaml([WS1, OFFLINE]), ...secretInputs(world.emu) };
+    const main = runner.start("main", inputs);
+    // Wait until the online device is done and the offline one has a queued action.
+    await main.waitForLog(new RegExp(`Device ${WS1}: succeeded`), 45_000);
+    await main.waitForLog(new RegExp(`Submitted step \\d+ to ${OFFLINE}`), 10_000);
+    const signalled = Date.now();
+    main.child.kill("SIGINT");
+    const stopped = await main.result;
+    expect(Date.now() - signalled).toBeLessThan(7_500);
+    expect(stopped.exitCode).not.toBe(0);
+    expect(runner.state["phase"]).toBe("interrupted");
+
+    const pending = submissions().filter((s) => s.machineId === OFFLINE);
+    expect(pending.length).toBeGreaterThan(0);
+
+    const post = await runner.run("post", inputs);
+    const cancelled = world.emu.records.flatMap((r) => (r.kind === "cancel" ? [r.actionId] : []));
+    for (const p of pending) expect(cancelled).toContain(p.actionId);
+    // Only this run's actions: the online device's finished action was not touched.
+    const ws1Actions = submissions()
+      .filter((s) => s.machineId === WS1)
+      .map((s) => s.actionId);
+    expect(cancelled.filter((id) => ws1Actions.includes(id))).toEqual([]);
+
+    expect(post.summary).toContain("cancelled");
+    const artifact = world.results.artifacts.at(-1);
+    expect(artifact?.finalized).toBe(true);
+    const zip = readZip(await world.results.download(artifact?.name ?? ""));
+    const report = JSON.parse(zip.get("report.json")?.toString() ?? "{}") as RunReport;
+    expect(report.machines.find((m) => m.machineId === OFFLINE)?.status).toBe("cancelled");
+    const ws1 = report.machines.find((m) => m.machineId === WS1);
+    expect(ws1?.status).toBe("succeeded");
+    const file = ws1?.commands.find((c) => c.type === "GetFile")?.file ?? "";
+    expect(zip.get(file)?.toString()).toBe("EVIDENCE from ws1.contoso.local");
+  });
+
+  it("dry-run plans without submitting or uploading", async () => {
+    const before = submissions().length;
+    const runner = world.runner();
+    const main = await runner.run("main", {
+      runbook: runbookYaml([WS1, WS2]),
+      ...secretInputs(world.emu),
+      "dry-run": "true",
+    });
+    expect(main.exitCode, main.log).toBe(0);
+    expect(main.outputs["status"]).toBe("planned");
+    expect(main.summary).toContain("Nothing was submitted");
+    expect(submissions().length).toBe(before);
+  });
+});
