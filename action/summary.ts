@@ -9,6 +9,9 @@ import type { CommandReport, MachineReport, RunReport } from "../shared/report/t
 /** The runner's limit is 1 MiB per step; stay well below it (other text may share the step). */
 export const SUMMARY_BUDGET_BYTES = 1024 * 1024 - 64 * 1024;
 const EXCERPT_CHARS = 160;
+/** \u0000 padding is common in transcripts (mde-api.md §4.6); tabs and newlines are kept. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
+const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
 
 /** Escapes text for HTML element content and attribute values; also defuses @mentions and markdown. */
 export function escapeHtml(value: string): string {
@@ -17,10 +20,8 @@ export function escapeHtml(value: string): string {
 
 function excerpt(value: string | null): string {
   if (!value) return "";
-  // \u0000 padding is common in transcripts (mde-api.md §4.6); strip control characters.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
   const clean = value
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "")
+    .replace(CONTROL_CHARS, "")
     // PowerShell transcripts open with a boilerplate line naming the transcript file; it says nothing.
     .replace(/^\s*Transcript started, output file is [^\n]*\n?/, "")
     .trim();
