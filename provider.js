@@ -1,0 +1,2 @@
+// `require("mde-live-response/provider")`: the Pulumi resources, compiled to lib/provider (CommonJS).
+module.exports = require("./lib/provider/index.js");
