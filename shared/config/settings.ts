@@ -29,7 +29,7 @@ export interface ConnectionOptions {
   clientAssertion?: () => Promise<string>;
   /** Ready-made bearer token (MDE_ACCESS_TOKEN); never refreshed. */
   accessToken?: string;
-  /** Extra PEM CA(s) to trust for TLS, e.g. the emulator's self-signed CA. */
+  /** Extra PEM CA(s) to trust for TLS, e.g. the emulator's self-signed CA (else read from MDE_CA_FILE). */
   caPem?: string;
 }
 
@@ -134,8 +134,28 @@ export function resolveConnection(
     tenantId,
     clientId,
     credential,
-    caPem: options.caPem,
+    caPem: options.caPem ?? readCaFile(pick(undefined, env, "MDE_CA_FILE")),
   };
+}
+
+/** Extra TLS trust from a PEM file (MDE_CA_FILE), e.g. a separately started emulator's CA. */
+function readCaFile(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  const field = fieldName("caPem", "MDE_CA_FILE");
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
+    throw new InputError(
+      field,
+      `cannot read CA file "${path}" (${code}); give a PEM file with the CA certificate(s)`,
+    );
+  }
+  if (!text.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new InputError(field, `"${path}" holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  }
+  return text;
 }
 
 const CREDENTIAL_FIELDS =
