@@ -75,6 +75,8 @@ function targets(apiUrl: string): Target[] {
       "",
     ].join("\n"),
   );
+  // The runner creates its file-command files before a step starts; @actions/core refuses missing ones.
+  for (const f of ["github-output", "github-state", "step-summary.md"]) writeFileSync(path.join(WORK, f), "");
   const base = { ...process.env, NO_PROXY: "*", HTTP_PROXY: "", HTTPS_PROXY: "" };
   return [
     {

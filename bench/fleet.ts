@@ -1,0 +1,420 @@
+/**
+ * Fleet benchmark: whole runs (`startRun`) against the emulator on a scaled clock, N = 100, 1,000 and
+ * 5,000 devices, a 1-step and a 3-step runbook, fixed and random session lengths. For each: wall time in
+ * service time against the lower bound T* (bench/harness/lower-bound.ts), API calls by kind, 429s,
+ * polls per poll interval, and the run process's peak RSS (the client runs in a child of its own; the
+ * emulator stays here). Session lengths for T* are the ones the emulator actually ran (submission to
+ * final state, from its records), so T* is exactly what this fleet allowed.
+ */
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { ScaledClock } from "../shared/clock.js";
+import { startEmulator } from "../shared/emulator/index.js";
+import type { DeviceSpec, EmulatorRecord } from "../shared/emulator/types.js";
+import type { CallKind } from "../shared/http/events.js";
+import type { FleetJob, FleetOutcome } from "./fleet-worker.js";
+import { MiB, runChild } from "./harness/child.js";
+import { lowerBound, MDE_QUOTAS, type QuotaModel } from "./harness/lower-bound.js";
+import { environment, type Figure, figure, figuresTable, table, writeResult } from "./harness/report.js";
+import { isQuick, max, min } from "./harness/stats.js";
+
+const MINUTE = 60_000;
+/** Emulator and runbook agree on the documented conservative session cap (the runbook default). */
+const SESSIONS = 25;
+const POLL_INTERVAL_MS = 10_000;
+const PICKUP_MS = 10_000;
+const FIXED_SESSION_MS = 2 * MINUTE;
+const RANDOM_SESSION_MS: [number, number] = [1 * MINUTE, 6 * MINUTE];
+const TAG = "bench-fleet";
+const ZIP_PATH = "C:\\Windows\\Temp\\triage.zip";
+const WORK = path.resolve(".tmp", "bench-fleet");
+const QUOTA: QuotaModel = { ...MDE_QUOTAS, concurrentSessions: SESSIONS };
+
+interface Shape {
+  name: string;
+  /** Commands in the one action each device gets; result-bearing = all of them here. */
+  commands: number;
+  resultSteps: number;
+  yaml: string;
+  library: Record<string, string>;
+}
+
+const SHAPES: Record<"1-step" | "3-step", Shape> = {
+  "1-step": {
+    name: "1-step",
+    commands: 1,
+    resultSteps: 1,
+    yaml: `commands:\n  - getFile: '${ZIP_PATH}'\n`,
+    library: {},
+  },
+  // Two scripts and the archive they leave: three result-bearing steps, so the hourly call quota can bind.
+  "3-step": {
+    name: "3-step",
+    commands: 3,
+    resultSteps: 3,
+    yaml:
+      "commands:\n  - runScript: collect-triage.ps1\n  - runScript: collect-persistence.ps1\n" +
+      `  - getFile: '${ZIP_PATH}'\nlibrary:\n  - path: collect-triage.ps1\n  - path: collect-persistence.ps1\n`,
+    library: {
+      "collect-triage.ps1": "Get-Process | Out-File C:\\Windows\\Temp\\triage.txt\n",
+      "collect-persistence.ps1": "Get-ScheduledTask | Out-File C:\\Windows\\Temp\\tasks.txt\n",
+    },
+  },
+};
+
+interface Config {
+  devices: number;
+  shape: Shape;
+  sessions: "fixed" | "random";
+  /** Real seconds the run should take: sets the clock scale. */
+  targetRealS: number;
+}
+
+function configs(): Config[] {
+  const sizes: [number, number][] = isQuick()
+    ? [
+        [50, 4],
+        [300, 6],
+      ]
+    : [
+        [100, 6],
+        [1000, 12],
+        [5000, 35],
+      ];
+  const out: Config[] = [];
+  for (const [devices, targetRealS] of sizes) {
+    for (const shape of [SHAPES["1-step"], SHAPES["3-step"]]) {
+      for (const sessions of ["fixed", "random"] as const)
+        out.push({ devices, shape, sessions, targetRealS });
+    }
+  }
+  return out;
+}
+
+/** Deterministic uniform draws (mulberry32), so every run of the benchmark meets the same fleet. */
+function uniform(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** Per-device planned session length (pickup + commands), service ms. */
+function plannedSessions(c: Config): number[] {
+  const draw = uniform(c.devices * 7 + c.shape.commands);
+  return Array.from({ length: c.devices }, () =>
+    c.sessions === "fixed"
+      ? FIXED_SESSION_MS
+      : Math.round(RANDOM_SESSION_MS[0] + draw() * (RANDOM_SESSION_MS[1] - RANDOM_SESSION_MS[0])),
+  );
+}
+
+function deviceSpecs(c: Config, sessions: number[]): DeviceSpec[] {
+  const zip = "PK\u0003\u0004 triage archive ".repeat(64);
+  return sessions.map((d, i) => ({
+    computerDnsName: `ws-${String(i).padStart(5, "0")}.corp.contoso.com`,
+    osPlatform: "Windows11",
+    healthStatus: "Active",
+    machineTags: [TAG],
+    commandDurationMs: Math.floor((d - PICKUP_MS) / c.shape.commands),
+    files: { [ZIP_PATH]: zip },
+  }));
+}
+
+function runbookYaml(c: Config): string {
+  return (
+    `name: fleet-${c.devices}-${c.shape.name}-${c.sessions}\n` +
+    `comment: "bench fleet"\n` +
+    `targets:\n  tags: [${TAG}]\n` +
+    c.shape.yaml +
+    `options:\n  timeout: 2h\n  pollInterval: ${POLL_INTERVAL_MS / 1000}\n  maxDevices: ${c.devices}\n` +
+    `  maxConcurrentSessions: ${SESSIONS}\n`
+  );
+}
+
+/** Session lengths the emulator ran (submission → final status), in submission order. */
+function measuredSessions(records: readonly EmulatorRecord[]): {
+  sessions: number[];
+  rejected429: number;
+  callsByPath: Map<string, number>;
+} {
+  const submitted = new Map<string, number>();
+  const ended = new Map<string, number>();
+  const finals = new Set(["Succeeded", "Failed", "TimeOut", "Cancelled"]);
+  let rejected429 = 0;
+  const callsByPath = new Map<string, number>();
+  for (const r of records) {
+    if (r.kind === "submit") submitted.set(r.actionId, r.at);
+    else if (r.kind === "status" && finals.has(r.status) && !ended.has(r.actionId))
+      ended.set(r.actionId, r.at);
+    else if (r.kind === "call") {
+      if (r.status === 429) rejected429++;
+      const key = r.path.replace(/[0-9a-f]{40}|[0-9a-f-]{36}/g, "{id}").replace(/\(index=\d+\)/, "(index=n)");
+      callsByPath.set(key, (callsByPath.get(key) ?? 0) + 1);
+    }
+  }
+  const sessions = [...submitted.entries()]
+    .sort((a, b) => a[1] - b[1])
+    .map(([id, at]) => (ended.get(id) ?? at) - at);
+  return { sessions, rejected429, callsByPath };
+}
+
+interface Row {
+  config: string;
+  devices: number;
+  steps: string;
+  sessions: string;
+  scale: number;
+  status: string;
+  devicesDone: number;
+  wallMin: number;
+  tStarMin: number;
+  tSimMin: number;
+  binding: string;
+  ratio: number;
+  ratioSim: number;
+  calls: Record<CallKind, number>;
+  responses429: number;
+  emulator429: number;
+  pollsPerInterval: number;
+  maxRssMiB: number;
+  workerCpuShare: number;
+  eventLoopP99Ms: number;
+  planningMin: number;
+  finishRealMs: number;
+  realS: number;
+}
+
+async function runConfig(c: Config, workerScript: string): Promise<Row> {
+  const planned = plannedSessions(c);
+  const estimate = lowerBound({ sessionMs: planned, resultSteps: c.shape.resultSteps }, QUOTA).closedFormMs;
+  const scale = Math.max(1, Math.round(estimate / (c.targetRealS * 1000)));
+  const clock = new ScaledClock({ scale });
+  const dir = path.join(WORK, `${c.devices}-${c.shape.name}-${c.sessions}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(c.shape.library)) writeFileSync(path.join(dir, name), text);
+  const runbookPath = path.join(dir, "runbook.yaml");
+  const yaml = runbookYaml(c);
+  writeFileSync(runbookPath, yaml);
+
+  const emu = await startEmulator({
+    clock,
+    seed: c.devices,
+    devices: deviceSpecs(c, planned),
+    limits: { concurrentSessions: SESSIONS },
+    pickupDelayMs: PICKUP_MS,
+    recordCalls: true,
+  });
+  try {
+    const job: FleetJob = {
+      apiUrl: emu.url,
+      accessToken: emu.issueToken({ lifetimeMs: 30 * 24 * 3_600_000 }),
+      clock: { scale, realOrigin: clock.realOrigin, serviceOrigin: clock.serviceOrigin },
+      runbookYaml: yaml,
+      runbookPath,
+      baseDir: dir,
+      outDir: path.join(dir, "out"),
+    };
+    const profile = process.env["BENCH_PROFILE"]
+      ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(".tmp", "bench-prof")}`]
+      : [];
+    const { result: r, maxRssBytes } = await runChild<FleetJob, FleetOutcome>(workerScript, job, {
+      timeoutMs: Math.max(60_000, c.targetRealS * 6000),
+      execArgv: profile,
+    });
+    const measured = measuredSessions(emu.records);
+    const bound = lowerBound(
+      {
+        sessionMs: measured.sessions.length > 0 ? measured.sessions : planned,
+        resultSteps: c.shape.resultSteps,
+        // One tag lookup; the 3-step runbook also lists the library and uploads two scripts.
+        fixedCalls: 1 + (c.shape.commands > 1 ? 3 : 0),
+      },
+      QUOTA,
+    );
+    const end = r.lastDeviceDoneAt ?? r.returnedAt;
+    const wall = end - r.startedAt;
+    const all429 = Object.values(r.responses429).reduce((a, b) => a + b, 0);
+    return {
+      config: `${c.devices} × ${c.shape.name} × ${c.sessions}`,
+      devices: c.devices,
+      steps: c.shape.name,
+      sessions: c.sessions,
+      scale,
+      status: r.status,
+      devicesDone: r.devicesDone,
+      wallMin: wall / MINUTE,
+      tStarMin: bound.closedFormMs / MINUTE,
+      tSimMin: bound.simulatedMs / MINUTE,
+      binding: bound.binding,
+      ratio: wall / bound.closedFormMs,
+      ratioSim: wall / bound.simulatedMs,
+      calls: r.calls,
+      responses429: all429,
+      emulator429: measured.rejected429,
+      pollsPerInterval: r.calls.poll / (wall / POLL_INTERVAL_MS),
+      maxRssMiB: maxRssBytes / MiB,
+      workerCpuShare: r.cpuMs / r.realMs,
+      eventLoopP99Ms: r.eventLoopDelayP99Ms,
+      planningMin: ((r.firstSubmitAt ?? r.startedAt) - r.startedAt) / MINUTE,
+      finishRealMs: r.finishRealMs,
+      realS: r.realMs / 1000,
+    };
+  } finally {
+    await emu.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function summarise(rows: Row[]): Figure[] {
+  const figures: Figure[] = [];
+  const worst = rows.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+  figures.push(
+    figure("worstRatio", `worst wall / T* (${worst.config})`, worst.ratio, "×", { op: "<=", target: 1.05 }),
+  );
+  const worstSim = rows.reduce((a, b) => (b.ratioSim > a.ratioSim ? b : a));
+  figures.push(figure("worstRatioSim", `worst wall / T_sim (${worstSim.config})`, worstSim.ratioSim, "×"));
+  figures.push(
+    figure(
+      "total429",
+      "429 responses received (all runs)",
+      rows.reduce((a, r) => a + r.responses429, 0),
+      "",
+      { op: "<=", target: 0 },
+    ),
+  );
+  const incomplete = rows.filter((r) => r.devicesDone !== r.devices || r.status !== "succeeded");
+  figures.push(
+    figure("incompleteRuns", "runs not ending succeeded with every device done", incomplete.length, "", {
+      op: "<=",
+      target: 0,
+    }),
+  );
+  // "Independent of N": for each runbook/session shape, polls per interval at the largest N over the smallest.
+  const shapes = new Map<string, Row[]>();
+  for (const r of rows)
+    shapes.set(`${r.steps}/${r.sessions}`, [...(shapes.get(`${r.steps}/${r.sessions}`) ?? []), r]);
+  let pollGrowth = 0;
+  let rssGrowth = 0;
+  for (const group of shapes.values()) {
+    const small = group.reduce((a, b) => (b.devices < a.devices ? b : a));
+    const big = group.reduce((a, b) => (b.devices > a.devices ? b : a));
+    pollGrowth = Math.max(pollGrowth, big.pollsPerInterval / Math.max(small.pollsPerInterval, 1e-9));
+    rssGrowth = Math.max(rssGrowth, big.maxRssMiB / small.maxRssMiB);
+  }
+  const sizes = rows.map((r) => r.devices);
+  const span = `N ${min(sizes)} → ${max(sizes)}`;
+  figures.push(
+    figure("pollsPerIntervalGrowth", `polls per poll interval, growth ${span}`, pollGrowth, "×", {
+      op: "<=",
+      target: 1.5,
+    }),
+  );
+  figures.push(
+    figure(
+      "maxPollsPerInterval",
+      "polls per poll interval, highest",
+      max(rows.map((r) => r.pollsPerInterval)),
+      "",
+    ),
+  );
+  figures.push(figure("rssGrowth", `peak RSS growth ${span}`, rssGrowth, "×", { op: "<=", target: 1.25 }));
+  figures.push(figure("maxRss", "peak RSS, largest run", max(rows.map((r) => r.maxRssMiB)), "MiB"));
+  return figures;
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const workerScript = path.join(path.dirname(process.argv[1]!), "fleet-worker.mjs");
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  for (const c of configs()) {
+    const label = `${c.devices} × ${c.shape.name} × ${c.sessions}`;
+    try {
+      const row = await runConfig(c, workerScript);
+      rows.push(row);
+      console.log(
+        `${label}: ${row.wallMin.toFixed(1)} min service (${row.realS.toFixed(1)} s real, ×${row.scale}), ` +
+          `T* ${row.tStarMin.toFixed(1)} min → ${row.ratio.toFixed(3)}, 429s ${row.responses429}, RSS ${row.maxRssMiB.toFixed(0)} MiB`,
+      );
+    } catch (e) {
+      const msg = e instanceof Error ? e.message.split("\n")[0]! : String(e);
+      console.error(`${label}: failed: ${msg}`);
+      notes.push(`${label} failed: ${msg}`);
+    }
+  }
+  rmSync(WORK, { recursive: true, force: true });
+  const figures =
+    rows.length > 0
+      ? summarise(rows)
+      : [figure("ran", "fleet runs completed", 0, "", { op: ">=", target: 1 })];
+  console.log(
+    `\n${table(
+      [
+        "config",
+        "wall min",
+        "T* min",
+        "T_sim",
+        "binds",
+        "ratio",
+        "submit",
+        "poll",
+        "link",
+        "download",
+        "machines",
+        "library",
+        "429",
+        "polls/int",
+        "RSS MiB",
+        "cpu",
+        "×",
+      ],
+      rows.map((r) => [
+        r.config,
+        r.wallMin.toFixed(1),
+        r.tStarMin.toFixed(1),
+        r.tSimMin.toFixed(1),
+        r.binding,
+        r.ratio.toFixed(3),
+        r.calls.submit,
+        r.calls.poll,
+        r.calls.link,
+        r.calls.download,
+        r.calls.machines,
+        r.calls.library,
+        r.responses429,
+        r.pollsPerInterval.toFixed(2),
+        r.maxRssMiB.toFixed(0),
+        `${Math.round(r.workerCpuShare * 100)}%`,
+        r.scale,
+      ]),
+    )}`,
+  );
+  console.log(`\n${figuresTable(figures)}`);
+  notes.push(
+    `session cap ${SESSIONS} (emulator and runbook), poll interval ${POLL_INTERVAL_MS / 1000} s, pickup ${PICKUP_MS / 1000} s; ` +
+      `fixed sessions ${FIXED_SESSION_MS / MINUTE} min, random uniform ${RANDOM_SESSION_MS[0] / MINUTE}–${RANDOM_SESSION_MS[1] / MINUTE} min`,
+    "wall = service time from startRun to the last device done; finishRealMs is the real time spent after that (report files)",
+  );
+  const file = writeResult({
+    bench: "fleet",
+    command: "npm run bench -- --only=fleet",
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startedAt.getTime(),
+    environment: environment(),
+    figures,
+    rows: rows.map((r) => ({ ...r })),
+    notes,
+  });
+  console.log(`wrote ${file}`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
