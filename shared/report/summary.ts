@@ -31,17 +31,19 @@ function stripInvisible(text: string): string {
 export function escapeCell(text: string, maxLength = 200): string {
   let t = stripInvisible(text).trim();
   if (t.length > maxLength) t = `${t.slice(0, maxLength - 1)}…`;
+  // Markdown first (adds backslashes), then HTML entities (whose `&#...;` must not be escaped again).
   return t
+    .replace(/([\\`*_{}[\]()#+\-.!~])/g, "\\$1")
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")
     .replace(/"/g, "&quot;")
-    .replace(/\|/g, "&#124;")
-    .replace(/([\\`*_{}[\]()#+\-.!~])/g, "\\$1");
+    .replace(/\|/g, "&#124;");
 }
 
 const ICON: Record<string, string> = {
   succeeded: "✅",
+  partial: "⚠️",
   failed: "❌",
   timedOut: "⏱️",
   cancelled: "🚫",

@@ -28,9 +28,12 @@ function shortHash(text: string): string {
 function truncateUtf8(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text) <= maxBytes) return text;
   let out = "";
+  let bytes = 0;
   for (const ch of text) {
-    if (Buffer.byteLength(out + ch) > maxBytes) break;
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > maxBytes) break;
     out += ch;
+    bytes += n;
   }
   return out;
 }

@@ -27,6 +27,8 @@ const HOUR = 3_600_000;
 const POLL_MINUTE_SHARE = 0.25;
 /** Keep a margin under the hourly quota for calls we do not plan (retries, cancels, lookups). */
 const HOURLY_SAFETY = 0.92;
+/** Poll cadence when links need the whole hourly budget: 30 polls/h, 2 % of it. */
+const LINK_BOUND_INTERVAL_MS = 2 * MINUTE;
 
 export function pollIntervalMs(input: PollBudgetInput): number {
   const floor = Math.max(input.floorMs, MINUTE / Math.max(1, input.callsPerMinute * POLL_MINUTE_SHARE));
@@ -38,6 +40,8 @@ export function pollIntervalMs(input: PollBudgetInput): number {
   const byBurst =
     remaining <= HOUR ? hourly - input.usedLastHour - input.callsStillNeeded : Number.NEGATIVE_INFINITY;
   const polls = Math.max(byRate, byBurst);
-  if (!(polls > 0)) return Math.max(floor, input.ceilingMs);
+  // Links alone need the whole budget (a link-bound run): poll rarely; a backlog of finished actions
+  // keeps the links busy anyway, and each poll taken from them would stretch the run.
+  if (!(polls > 0)) return Math.max(floor, input.ceilingMs, LINK_BOUND_INTERVAL_MS);
   return Math.min(Math.max(floor, remaining / polls), Math.max(floor, input.ceilingMs));
 }
