@@ -1,5 +1,5 @@
 /** Machines: get, list (OData, paged), find by tag (mde-api.md §4.10). */
-import { InputError } from "../errors.js";
+import { InputError, NotFoundError } from "../errors.js";
 import type { HttpTransport } from "../http/transport.js";
 import { collectPages, odataParams } from "./paging.js";
 import type { CallOptions, Machine, ODataQuery } from "./types.js";
@@ -26,6 +26,8 @@ export async function listMachines(
   options?: CallOptions,
 ): Promise<Machine[]> {
   checkQuery(query);
+  // The doc says GET /api/machines answers 404 when there are no recent machines: that is an empty list,
+  // not a failure. (An unknown *machine* is still NotFoundError in getMachine.)
   return collectPages<Machine>(
     t,
     "machines",
@@ -33,7 +35,10 @@ export async function listMachines(
     odataParams(query),
     query?.top,
     options?.signal,
-  );
+  ).catch((error: unknown) => {
+    if (error instanceof NotFoundError && error.code !== "HttpError") return [];
+    throw error;
+  });
 }
 
 export async function findMachinesByTag(

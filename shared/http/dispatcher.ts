@@ -28,10 +28,19 @@ export class HttpDispatchers {
       ...(tls ? { connect: tls } : {}),
     };
     this.direct = new Agent(common);
-    const hasProxy = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"].some((k) => env[k]);
+    const httpsProxy = env.HTTPS_PROXY ?? env.https_proxy;
+    const httpProxy = env.HTTP_PROXY ?? env.http_proxy;
+    const noProxy = env.NO_PROXY ?? env.no_proxy;
+    // Pass the values explicitly: EnvHttpProxyAgent would otherwise read process.env, not our `env`.
     this.proxied =
-      options.useEnvProxy !== false && hasProxy
-        ? new EnvHttpProxyAgent({ ...common, ...(tls ? { requestTls: tls } : {}) })
+      options.useEnvProxy !== false && (httpsProxy || httpProxy)
+        ? new EnvHttpProxyAgent({
+            ...common,
+            ...(tls ? { requestTls: tls } : {}),
+            httpProxy: httpProxy ?? "",
+            httpsProxy: httpsProxy ?? "",
+            noProxy: noProxy ?? "",
+          })
         : undefined;
   }
 

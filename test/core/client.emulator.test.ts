@@ -3,6 +3,7 @@
  * self-signed CA trusted through `caPem`). A scaled clock shared by both sides keeps service waits short.
  */
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import { type EmulatorHandle, ManualClock, startEmulator } from "../../shared/em
 import {
   AmbiguousSubmissionError,
   AuthenticationError,
+  DownloadError,
   DownloadLinkExpiredError,
   ForbiddenError,
   MdeApiError,
@@ -379,6 +381,48 @@ describe("live response, results and library", () => {
     expect(r.transcript.scriptName).toBe("collect.ps1");
     expect(r.transcript.stdout).toContain(TRANSCRIPT_OUT);
     expect(r.transcript.stdout).not.toContain("\u0000");
+    await c.close();
+  });
+
+  it("truncated download (emulator fault) → DownloadError; the next fresh link succeeds", async () => {
+    const c = clientFor(emu);
+    const { id } = await c.runLiveResponse(machineId, {
+      Commands: [{ type: "GetFile", params: [{ key: "Path", value: "C:\\evidence\\dump.bin" }] }],
+      Comment: "mde-lr:truncated",
+    });
+    await waitFinal(c, emu, id);
+    emu.configure({ faults: { truncatedBodyRate: 1 } });
+    const dest = join(out, "trunc", "dump.bin");
+    const err = remember(
+      await c.downloadGetFileResult(await c.getResultDownloadLink(id, 0), dest).catch((e: unknown) => e),
+    );
+    emu.configure({ faults: { truncatedBodyRate: 0 } });
+    expect(err).toBeInstanceOf(DownloadError);
+    expect(existsSync(dest) || existsSync(`${dest}.part`)).toBe(false);
+    await expect(c.downloadGetFileResult(await c.getResultDownloadLink(id, 0), dest)).resolves.toMatchObject({
+      bytes: FILE_BYTES.length,
+    });
+    await c.close();
+  });
+
+  it("device group without remediation level → ForbiddenError naming the fix", async () => {
+    const c = clientFor(emu);
+    emu.configure({
+      devices: [
+        { id: "d".repeat(40), computerDnsName: "locked1", osPlatform: "Windows11", remediationLevel: false },
+      ],
+    });
+    const err = remember(
+      await c
+        .runLiveResponse("d".repeat(40), {
+          Commands: [{ type: "GetFile", params: [{ key: "Path", value: "C:\\x" }] }],
+          Comment: "mde-lr:locked",
+        })
+        .catch((e: unknown) => e),
+    ) as ForbiddenError;
+    expect(err).toBeInstanceOf(ForbiddenError);
+    expect(err.code).toBe("DisallowedOperation");
+    expect(err.message).toContain("assign an automated remediation level to the device group");
     await c.close();
   });
 
