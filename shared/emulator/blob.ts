@@ -7,7 +7,7 @@
  */
 import { createCipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createGzip, gzipSync } from "node:zlib";
+import { crc32, gzipSync } from "node:zlib";
 import type { Clock } from "../clock.js";
 import type { ResultSource } from "./lifecycle.js";
 import type { RecordLog } from "./records.js";
@@ -103,20 +103,46 @@ export function isSynthetic(file: DeviceFile): file is SyntheticFile {
   return typeof file === "object" && !(file instanceof Uint8Array);
 }
 
-/** Deterministic pseudo-random bytes (AES-CTR keystream of the seed) in 64 KiB chunks. */
-export function* syntheticChunks(file: SyntheticFile, chunkSize = 65_536): Generator<Buffer> {
+/**
+ * Deterministic pseudo-random bytes for a synthetic file: one 1 MiB AES-CTR keystream block of the seed,
+ * re-stamped with the chunk number so chunks differ. Cheap enough to stream gigabytes on a small machine.
+ */
+export function* syntheticChunks(file: SyntheticFile, chunkSize = 1_048_576): Generator<Buffer> {
   const key = createHash("sha256")
     .update(`synthetic:${file.seed ?? 0}`)
     .digest()
     .subarray(0, 16);
-  const cipher = createCipheriv("aes-128-ctr", key, Buffer.alloc(16));
-  const zeros = Buffer.alloc(chunkSize);
+  const block = createCipheriv("aes-128-ctr", key, Buffer.alloc(16)).update(Buffer.alloc(chunkSize));
   let left = file.size;
-  while (left > 0) {
-    const n = Math.min(chunkSize, left);
-    yield cipher.update(n === chunkSize ? zeros : zeros.subarray(0, n));
-    left -= n;
+  for (let n = 0; left > 0; n++) {
+    const size = Math.min(chunkSize, left);
+    const chunk = Buffer.allocUnsafe(size);
+    block.copy(chunk, 0, 0, size);
+    if (size >= 8) chunk.writeDoubleLE(n, 0);
+    yield chunk;
+    left -= size;
   }
+}
+
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
+const STORED_MAX = 65_535;
+
+/**
+ * Frames `data` as stored (uncompressed) deflate blocks. A gzip of stored blocks is a valid single-member
+ * gzip; it skips zlib, whose work would be wasted on incompressible synthetic bytes anyway.
+ */
+function storedBlocks(data: Buffer, last: boolean): Buffer[] {
+  const out: Buffer[] = [];
+  for (let offset = 0; offset < data.length || (last && offset === 0); offset += STORED_MAX) {
+    const len = Math.min(STORED_MAX, data.length - offset);
+    const header = Buffer.allocUnsafe(5);
+    header[0] = last && offset + len >= data.length ? 1 : 0;
+    header.writeUInt16LE(len, 1);
+    header.writeUInt16LE(~len & 0xffff, 3);
+    out.push(header, data.subarray(offset, offset + len));
+    if (len === 0) break;
+  }
+  return out;
 }
 
 export function deviceFileBytes(file: Exclude<DeviceFile, SyntheticFile>): Buffer {
@@ -203,38 +229,47 @@ export async function sendResult(
     res.end();
     return;
   }
-  // Level 0 (stored blocks): the synthetic bytes are incompressible anyway and this keeps 1 GiB fast.
-  const gzip = createGzip({ level: 0 });
-  const hash = createHash("sha256");
-  let sentBytes = 0;
-  gzip.on("data", (chunk: Buffer) => {
-    sentBytes += chunk.length;
-    if (!res.write(chunk)) gzip.pause();
-  });
-  res.on("drain", () => gzip.resume());
-  const ended = new Promise<void>((resolve) => gzip.on("end", resolve));
+  const memoKey = `${file.size}:${file.seed ?? 0}`;
+  const knownSha = syntheticSha256.get(memoKey);
+  const hash = knownSha ? undefined : createHash("sha256");
   const cutoff = options.truncate ? Math.floor(file.size / 2) : file.size;
+  let sent = 0;
   let produced = 0;
+  let crc = 0;
+  const write = async (buffers: Buffer[]) => {
+    for (const b of buffers) {
+      sent += b.length;
+      if (!res.write(b)) await waitDrain(res);
+      if (res.destroyed) return;
+    }
+  };
+  await write([GZIP_HEADER]);
   for (const chunk of syntheticChunks(file)) {
-    if (res.destroyed) break;
-    hash.update(chunk);
+    if (res.destroyed || produced + chunk.length > cutoff) break;
     produced += chunk.length;
-    if (produced > cutoff) break;
-    if (!gzip.write(chunk)) await new Promise((r) => gzip.once("drain", r));
+    hash?.update(chunk);
+    crc = crc32(chunk, crc);
+    await write([Buffer.concat(storedBlocks(chunk, produced === file.size))]);
     await pace();
   }
-  const sha256 = options.truncate || res.destroyed ? "" : hash.digest("hex");
-  if (options.truncate || res.destroyed) {
-    gzip.destroy();
+  if (options.truncate || res.destroyed || produced !== file.size) {
     res.destroy();
-    record(sentBytes, sha256, false);
+    record(sent, "", false);
     return;
   }
-  gzip.end();
-  await ended;
+  if (file.size === 0) await write(storedBlocks(Buffer.alloc(0), true));
+  const trailer = Buffer.allocUnsafe(8);
+  trailer.writeUInt32LE(crc >>> 0, 0);
+  trailer.writeUInt32LE(file.size % 2 ** 32, 4);
+  await write([trailer]);
   res.end();
-  record(sentBytes, sha256, true);
+  const sha256 = knownSha ?? hash?.digest("hex") ?? "";
+  syntheticSha256.set(memoKey, sha256);
+  record(sent, sha256, true);
 }
+
+/** sha256 per synthetic (size, seed), memoised: hashing a GiB costs seconds on a small machine. */
+const syntheticSha256 = new Map<string, string>();
 
 function waitDrain(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
@@ -251,7 +286,12 @@ function waitDrain(res: ServerResponse): Promise<void> {
 /** sha256 of a device file's bytes (streamed for synthetic files), for tests comparing downloads. */
 export function deviceFileSha256(file: DeviceFile): string {
   const hash = createHash("sha256");
-  if (isSynthetic(file)) for (const chunk of syntheticChunks(file)) hash.update(chunk);
-  else hash.update(deviceFileBytes(file));
-  return hash.digest("hex");
+  if (!isSynthetic(file)) return hash.update(deviceFileBytes(file)).digest("hex");
+  const key = `${file.size}:${file.seed ?? 0}`;
+  const known = syntheticSha256.get(key);
+  if (known) return known;
+  for (const chunk of syntheticChunks(file)) hash.update(chunk);
+  const sha256 = hash.digest("hex");
+  syntheticSha256.set(key, sha256);
+  return sha256;
 }
