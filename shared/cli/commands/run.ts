@@ -1,0 +1,100 @@
+/**
+ * `mde-lr run`, `resume` and `cancel`: thin glue around the orchestrator (startRun / resumeRun /
+ * cancelRun) with progress, Ctrl-C handling and the exit code from the report.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import type { RunReport } from "../../report/types.js";
+import { cancelRun, PLAN_FILE, resumeRun, startRun } from "../../run/index.js";
+import type { RunContext, RunEvent } from "../../run/types.js";
+import { loadRunbook } from "../../runbook/index.js";
+import type { Connection, ConnectionFlags } from "../connect.js";
+import type { CliIo } from "../io.js";
+import { createProgressView, type ProgressView } from "../progress.js";
+import { renderReport } from "../render.js";
+import { handleInterrupts } from "../signals.js";
+import { checkMachineIds, defaultOutDir, type OutputFlags, withConnection } from "./shared.js";
+
+/** 0 when every device succeeded (skipped devices aside, as in the report's status), else 1. */
+export function exitCodeForReport(report: RunReport): 0 | 1 {
+  return report.status === "succeeded" ? 0 : 1;
+}
+
+/** Device names for the progress view, from the plan the orchestrator wrote (best effort). */
+function namesFromPlan(outDir: string): Map<string, string> {
+  try {
+    const plan = JSON.parse(readFileSync(join(outDir, PLAN_FILE), "utf8")) as {
+      devices?: { machineId: string; computerDnsName: string | null }[];
+    };
+    return new Map((plan.devices ?? []).map((d) => [d.machineId, d.computerDnsName ?? d.machineId]));
+  } catch {
+    return new Map();
+  }
+}
+
+async function drive(
+  io: CliIo,
+  conn: Connection,
+  outDir: string,
+  json: boolean,
+  go: (ctx: RunContext) => Promise<RunReport>,
+): Promise<number> {
+  const interrupts = handleInterrupts(io);
+  const view: ProgressView | null = json ? null : createProgressView(io);
+  const onEvent = (event: RunEvent) => {
+    if (event.type === "planned") view?.setNames(namesFromPlan(outDir));
+    view?.onEvent(event);
+  };
+  try {
+    const report = await go({ api: conn.api, clock: conn.clock, signal: interrupts.signal, onEvent });
+    view?.stop();
+    if (json) io.out(`${JSON.stringify({ ok: report.status === "succeeded", outDir, report }, null, 2)}\n`);
+    else io.out(renderReport(io, report, outDir));
+    return exitCodeForReport(report);
+  } finally {
+    view?.stop();
+    interrupts.dispose();
+  }
+}
+
+export async function runCommand(
+  io: CliIo,
+  path: string,
+  flags: ConnectionFlags & OutputFlags & { machine?: string[]; out?: string },
+): Promise<number> {
+  const runbook = await loadRunbook(path);
+  const machineIds = checkMachineIds(flags.machine);
+  const outDir = flags.out ? resolve(flags.out) : defaultOutDir(runbook.name);
+  return withConnection(io, flags, (conn) =>
+    drive(io, conn, outDir, flags.json === true, (ctx) =>
+      startRun(ctx, {
+        runbook,
+        baseDir: dirname(resolve(path)),
+        outDir,
+        ...(machineIds ? { machineIds } : {}),
+      }),
+    ),
+  );
+}
+
+export async function resumeCommand(
+  io: CliIo,
+  dir: string,
+  flags: ConnectionFlags & OutputFlags,
+): Promise<number> {
+  const outDir = resolve(dir);
+  return withConnection(io, flags, (conn) =>
+    drive(io, conn, outDir, flags.json === true, (ctx) => resumeRun(ctx, outDir)),
+  );
+}
+
+export async function cancelCommand(
+  io: CliIo,
+  dir: string,
+  flags: ConnectionFlags & OutputFlags,
+): Promise<number> {
+  const outDir = resolve(dir);
+  return withConnection(io, flags, (conn) =>
+    drive(io, conn, outDir, flags.json === true, (ctx) => cancelRun(ctx, outDir)),
+  );
+}

@@ -1,0 +1,141 @@
+/**
+ * The CLI's connection: flags over MDE_* environment variables (resolveConnection), or `--emulator`,
+ * which starts the local emulator with the demo fleet in this process and wires the client to it
+ * (its URL, its authority, its CA, its clock) so a runbook runs with no tenant at all.
+ */
+import { createMdeClient, type MdeClient } from "../api/client.js";
+import { type Clock, ScaledClock, systemClock } from "../clock.js";
+import { demoEmulatorOptions, type EmulatorHandle, startEmulator } from "../emulator/index.js";
+import { InputError } from "../errors.js";
+
+export interface ConnectionFlags {
+  apiUrl?: string;
+  authorityHost?: string;
+  tenantId?: string;
+  clientId?: string;
+  clientCertificate?: string;
+  cloud?: string;
+  region?: string;
+  caFile?: string;
+  emulator?: boolean;
+  /** Service ms per real ms for the embedded emulator (default 1: real time). */
+  emulatorScale?: string;
+}
+
+export interface Connection {
+  api: MdeClient;
+  clock: Clock;
+  emulator: EmulatorHandle | null;
+  close(): Promise<void>;
+}
+
+/**
+ * Environment variables a separately started, time-scaled emulator (`mde-lr emulator --scale N`)
+ * prints, so this process's service time agrees with the emulator's.
+ */
+export const CLOCK_SCALE_ENV = "MDE_LR_CLOCK_SCALE";
+export const CLOCK_ORIGIN_ENV = "MDE_LR_CLOCK_ORIGIN";
+
+export function parseScale(value: string | undefined, field: string): number {
+  if (value === undefined) return 1;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 100_000) {
+    throw new InputError(
+      field,
+      `expected a positive number up to 100000 (service ms per real ms), got "${value}"`,
+    );
+  }
+  return n;
+}
+
+export function clockFromEnv(env: Record<string, string | undefined>): Clock {
+  const raw = env[CLOCK_SCALE_ENV];
+  if (raw === undefined || raw.trim() === "") return systemClock;
+  const scale = parseScale(raw, CLOCK_SCALE_ENV);
+  const originRaw = env[CLOCK_ORIGIN_ENV];
+  const origin = originRaw === undefined ? Number.NaN : Number(originRaw);
+  if (!Number.isFinite(origin)) {
+    throw new InputError(
+      CLOCK_ORIGIN_ENV,
+      `must be the real epoch ms the emulator printed with ${CLOCK_SCALE_ENV}`,
+    );
+  }
+  return new ScaledClock({ scale, realOrigin: origin });
+}
+
+export async function startDemoEmulator(options: {
+  port?: number;
+  host?: string;
+  clock: Clock;
+}): Promise<EmulatorHandle> {
+  return startEmulator({
+    ...demoEmulatorOptions(),
+    clock: options.clock,
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(options.host !== undefined ? { host: options.host } : {}),
+  });
+}
+
+export async function connect(
+  flags: ConnectionFlags,
+  env: Record<string, string | undefined>,
+): Promise<Connection> {
+  if (flags.emulator) {
+    const scale = parseScale(flags.emulatorScale, "--emulator-scale");
+    const clock: Clock = scale === 1 ? systemClock : new ScaledClock({ scale });
+    const emu = await startDemoEmulator({ clock });
+    try {
+      // Sign in like a real app would (client secret through the emulator's Entra), not a minted token,
+      // so the run exercises token refresh too. Explicit options win over any MDE_* in the environment.
+      const api = createMdeClient({
+        apiUrl: emu.url,
+        authorityHost: emu.authorityHost,
+        tenantId: emu.demoApp.tenantId,
+        clientId: emu.demoApp.clientId,
+        clientSecret: emu.demoApp.clientSecret,
+        caPem: emu.caPem,
+        clock,
+        env: {},
+      });
+      return {
+        api,
+        clock,
+        emulator: emu,
+        close: async () => {
+          await api.close();
+          await emu.close();
+        },
+      };
+    } catch (err) {
+      await emu.close();
+      throw err;
+    }
+  }
+
+  const clock = clockFromEnv(env);
+  const options = {
+    ...(flags.apiUrl !== undefined ? { apiUrl: flags.apiUrl } : {}),
+    ...(flags.authorityHost !== undefined ? { authorityHost: flags.authorityHost } : {}),
+    ...(flags.tenantId !== undefined ? { tenantId: flags.tenantId } : {}),
+    ...(flags.clientId !== undefined ? { clientId: flags.clientId } : {}),
+    ...(flags.clientCertificate !== undefined ? { clientCertificatePath: flags.clientCertificate } : {}),
+    ...(flags.cloud !== undefined ? { cloud: flags.cloud } : {}),
+    ...(flags.region !== undefined ? { region: flags.region } : {}),
+  };
+  const clientEnv = flags.caFile !== undefined ? { ...env, MDE_CA_FILE: flags.caFile } : env;
+  let api: MdeClient;
+  try {
+    api = createMdeClient({ ...options, clock, env: clientEnv });
+  } catch (err) {
+    if (err instanceof InputError && err.field === "credential") {
+      throw new InputError(
+        "credential",
+        "no credentials configured: set MDE_TENANT_ID, MDE_CLIENT_ID and MDE_CLIENT_SECRET (or MDE_CLIENT_CERTIFICATE, " +
+          "or MDE_ACCESS_TOKEN), or pass --emulator to try it locally with the demo fleet",
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+  return { api, clock, emulator: null, close: () => api.close() };
+}
