@@ -23,7 +23,7 @@ export const COLLECTION_ARGS = [
   "triggers",
   "maxDevices",
   "pollInterval",
-  "outputDir",
+  "outputRoot",
 ] as const;
 /** Output names the resource seeds as undefined; the host's `__provider` is re-added by the host. */
 const NOT_INPUTS = ["runId", "status", "counts", "machines", "startedAt", "finishedAt", "__provider"];
@@ -109,9 +109,12 @@ export function checkCollection(news: Record<string, unknown>): CheckResult<Coll
       reason: "must be a list of values (any change re-runs the collection)",
     });
   }
-  if (known(inputs.outputDir) && (typeof inputs.outputDir !== "string" || inputs.outputDir.trim() === "")) {
+  if (
+    known(inputs.outputRoot) &&
+    (typeof inputs.outputRoot !== "string" || inputs.outputRoot.trim() === "")
+  ) {
     failures.push({
-      property: "outputDir",
+      property: "outputRoot",
       reason: "must be a folder path (relative to the program directory)",
     });
   }

@@ -34,8 +34,8 @@ export interface LiveResponseCollectionArgs {
   maxDevices?: pulumi.Input<number>;
   /** How often action statuses are polled: seconds or "15s". Default as in runbooks. */
   pollInterval?: pulumi.Input<number | string>;
-  /** Base folder for run folders, relative to the program directory. Default `mde-lr-out/pulumi`. */
-  outputDir?: pulumi.Input<string>;
+  /** Folder each run's own folder (the `outputDir` output) is made in, relative to the program directory. Default `mde-lr-out/pulumi`. */
+  outputRoot?: pulumi.Input<string>;
 }
 
 /**
@@ -64,9 +64,9 @@ export class LiveResponseCollection extends pulumi.dynamic.Resource {
       machines: undefined,
       startedAt: undefined,
       finishedAt: undefined,
+      outputDir: undefined,
       ...args,
       name: args.name ?? runNameFrom(name),
-      outputDir: args.outputDir,
     };
     super(
       collectionProvider,

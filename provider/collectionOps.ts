@@ -122,7 +122,7 @@ function settle(report: RunReport, folder: string, inputs: Record<string, unknow
 export async function create(settings: ProviderSettings, inputs: Record<string, unknown>) {
   const args = inputs as unknown as CollectionInputs;
   const runbook = buildRunbook(args);
-  const folder = newRunFolder(args.outputDir);
+  const folder = newRunFolder(args.outputRoot);
   const outDir = path.resolve(folder);
   const api = connect(settings, runbook.options.limits);
   try {
@@ -189,7 +189,7 @@ export async function read(settings: ProviderSettings, id: string, props: Record
 }
 
 /**
- * Only watch settings changed (timeout, onActiveSession, maxDevices, pollInterval, outputDir): the run
+ * Only watch settings changed (timeout, onActiveSession, maxDevices, pollInterval, outputRoot): the run
  * is not repeated, its results are carried over with the new declaration.
  */
 export async function update(

@@ -21,7 +21,7 @@ const COLLECTION_UPDATE_KEYS = [
   "onActiveSession",
   "maxDevices",
   "pollInterval",
-  "outputDir",
+  "outputRoot",
 ] as const;
 
 function changed(a: unknown, b: unknown): boolean {

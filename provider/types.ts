@@ -36,7 +36,7 @@ export interface CollectionInputs {
   /** How often to poll machine actions: seconds or "15s". */
   pollInterval?: number | string;
   /** Base folder for run folders, relative to the program directory. */
-  outputDir?: string;
+  outputRoot?: string;
   __provider?: string;
 }
 
