@@ -4,6 +4,7 @@
 export { createMdeClient, type MdeClient, type MdeClientOptions } from "./api/client.js";
 export { parseTranscript } from "./api/transcript.js";
 export type * from "./api/types.js";
+export { FINAL_ACTION_STATUSES } from "./api/types.js";
 export {
   checkActionId,
   checkIndex,
@@ -35,13 +36,14 @@ export {
 } from "./config/settings.js";
 export * from "./errors.js";
 export { DEFAULT_RETRY, parseRetryAfter, type RetryOptions, RetryPolicy } from "./http/backoff.js";
-export type {
-  CallKind,
-  HttpHooks,
-  RateLimitedEvent,
-  RequestEvent,
-  ResponseEvent,
-  RetryEvent,
+export {
+  CALL_KINDS,
+  type CallKind,
+  type HttpHooks,
+  type RateLimitedEvent,
+  type RequestEvent,
+  type ResponseEvent,
+  type RetryEvent,
 } from "./http/events.js";
 export { DEFAULT_LIMITS, type Limits, QuotaLimiter, SlidingWindowLimiter } from "./http/limiter.js";
 export { onSecretRegistered, redact, redactError, registerSasUrl, registerSecret } from "./redact.js";

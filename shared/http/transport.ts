@@ -113,6 +113,10 @@ export class HttpTransport {
         body = req.form;
       }
 
+      // Checked here so an abort before sending is a clean cancel, never an ambiguous submission.
+      if (req.signal?.aborted) {
+        throw new CancelledError(`${req.method} ${url.pathname} cancelled`, { cause: req.signal.reason });
+      }
       counter.add(req.kind);
       emit(hooks.onRequest, base);
       const started = clock.now();
@@ -128,12 +132,17 @@ export class HttpTransport {
           bodyTimeout: timeout,
         });
       } catch (error) {
-        if (req.signal?.aborted)
-          throw new CancelledError(`${req.method} ${url.pathname} cancelled`, { cause: req.signal.reason });
         if (req.kind === "submit" && req.submission) {
+          // An abort while the submission is in flight is as ambiguous as a dropped connection: the service
+          // may already have the action, and the caller must find (and maybe cancel) it by its comment tag.
           throw new AmbiguousSubmissionError(req.submission.machineId, req.submission.comment, {
-            cause: new NetworkError(redactError(error), errorCode(error)),
+            cause: req.signal?.aborted
+              ? new CancelledError("cancelled while submitting", { cause: req.signal.reason })
+              : new NetworkError(redactError(error), errorCode(error)),
           });
+        }
+        if (req.signal?.aborted) {
+          throw new CancelledError(`${req.method} ${url.pathname} cancelled`, { cause: req.signal.reason });
         }
         if (!retry.canRetry(attempt)) {
           throw new NetworkError(

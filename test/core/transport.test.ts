@@ -248,6 +248,22 @@ describe("HTTP transport", () => {
     await c.close();
   });
 
+  it("an abort before sending cancels cleanly; an abort while a submission is in flight is ambiguous", async () => {
+    const s = await serve([(_req, res) => setTimeout(() => json(201, { id: ACTION })(_req, res, ""), 500)]);
+    const c = client(s.url);
+    const pre = new AbortController();
+    pre.abort();
+    await expect(c.runLiveResponse(MACHINE, lr, { signal: pre.signal })).rejects.toMatchObject({
+      kind: "cancelled",
+    });
+    expect(s.calls).toHaveLength(0);
+    const ac = new AbortController();
+    const p = c.runLiveResponse(MACHINE, lr, { signal: ac.signal });
+    setTimeout(() => ac.abort(), 100);
+    await expect(p).rejects.toBeInstanceOf(AmbiguousSubmissionError);
+    await c.close();
+  });
+
   it("stops promptly when aborted during a back-off", async () => {
     const s = await serve([json(503, { error: { code: "InternalServerError", message: "x" } })]);
     const c = createMdeClient({ apiUrl: s.url, accessToken: TOKEN, env: {}, retry: { baseDelayMs: 60_000 } });
