@@ -5,8 +5,9 @@
  *             N · d / S,                         S sessions at once, each about d long
  *             N · k / callsPerHour  h,           polls + result links against the hourly quota
  *             N · k / callsPerMinute min,        ... and the per-minute quota
- *             m · d )                            a device runs its m actions one after another
+ *             (m − 1) · d )                      a device runs its m actions one after another
  *        + d                                     the last session still has to run
+ *        + d if a canary goes first              the fan-out waits for the canary's session
  *
  * N = machine actions, k = quota-counted calls per action (polls over d, one status read at the end,
  * one result link per RunScript/GetFile command), d = assumed session length.
@@ -53,21 +54,23 @@ export function estimateEta(
     ["sessions", (n * d) / options.maxConcurrentSessions],
     ["hourlyCalls", ((n * k) / callsPerHour) * 3600],
     ["minuteCalls", ((n * k) / callsPerMinute) * 60],
-    ["perDevice", maxActionsPerDevice * d],
+    ["perDevice", Math.max(0, maxActionsPerDevice - 1) * d],
   ];
   let [bottleneck, longest] = terms[0]!;
   for (const [name, value] of terms) {
     if (value > longest) [bottleneck, longest] = [name, value];
   }
   return {
-    seconds: n === 0 ? 0 : Math.ceil(longest + d),
+    seconds: n === 0 ? 0 : Math.ceil(longest + d + (options.canary > 0 ? d : 0)),
     bottleneck: n === 0 ? "none" : bottleneck,
     assumedSessionSeconds: Math.round(d),
     assumptions: [
       `session length d = ${ASSUMED_SESSION_BASE_SECONDS}s + ${ASSUMED_COMMAND_SECONDS}s per command (assumed; real sessions vary, offline devices queue)`,
       `${options.maxConcurrentSessions} concurrent sessions, ${submitPerMinute} submissions/min, ${callsPerMinute} calls/min, ${callsPerHour} calls/h`,
       `poll every ${pollSeconds}s; result downloads use signed storage URLs and are not counted against the API quotas`,
-      "canary devices, if any, add one session length before the fan-out",
+      options.canary > 0
+        ? `the ${options.canary} canary device(s) run first: one session length before the fan-out`
+        : "no canary",
     ],
     calls: { polls, links },
   };

@@ -284,8 +284,9 @@ describe("buildPlan", () => {
     });
     expect(plan.calls.getMachineAction).toBeGreaterThan(6);
     expect(plan.eta.assumedSessionSeconds).toBe(180);
-    // 6 actions: 36 s of submissions, 6·180/25 s of sessions, 2 actions in a row per device = 360 s; + one session.
-    expect(plan.eta).toMatchObject({ seconds: 540, bottleneck: "perDevice" });
+    // 6 actions, k = 19 polls (180 s / 10 s + 1) + 2 links: 36 s of submissions, 6·180/25 s of sessions,
+    // 6·21/1500 h = 302.4 s of hourly calls, a second action after the first = 180 s; + one session (180 s).
+    expect(plan.eta).toMatchObject({ seconds: 483, bottleneck: "hourlyCalls" });
     expect(JSON.parse(JSON.stringify(plan))).toEqual(plan);
   });
 
@@ -306,6 +307,8 @@ describe("buildPlan", () => {
     const plan = await buildPlan(api, rb);
     expect(plan.eta.bottleneck).toBe("submissions");
     expect(plan.eta.seconds).toBe(12 * 60 + 120);
+    const canary = await buildPlan(api, { ...rb, options: { ...rb.options, canary: 2 } });
+    expect(canary.eta.seconds).toBe(12 * 60 + 120 + 120);
   });
 });
 
