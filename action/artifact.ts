@@ -5,7 +5,10 @@
  */
 import { lstatSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { DefaultArtifactClient, GHESNotSupportedError, UsageError } from "@actions/artifact";
+
+// Loaded on first upload only: the artifact client (with Azure Storage, zip and Octokit) is most of the
+// bundle, and keeping it off the start-up path halves the time to the first MDE request.
+type ArtifactModule = typeof import("@actions/artifact");
 
 /** Characters the artifact service rejects in file paths (@actions/artifact path validation). */
 const FORBIDDEN_IN_PATH = /["':<>|*?\r\n]/;
@@ -77,13 +80,13 @@ export function artifactUrl(env: Record<string, string | undefined>, id: number)
   return `${server}/${repo}/actions/runs/${runId}/artifacts/${id}`;
 }
 
-function describeFailure(error: unknown, name: string, root: string): string {
+function describeFailure(artifact: ArtifactModule, error: unknown, name: string, root: string): string {
   const kept = `The results are kept on disk at ${root}; a later step (if: always()) can upload them.`;
   const text = error instanceof Error ? error.message : String(error);
-  if (error instanceof UsageError) {
+  if (error instanceof artifact.UsageError) {
     return `Artifact storage quota reached, "${name}" was not uploaded. ${kept} Delete old artifacts or wait for the usage to be recalculated (every 6-12 hours).`;
   }
-  if (error instanceof GHESNotSupportedError) {
+  if (error instanceof artifact.GHESNotSupportedError) {
     return `Artifacts are not supported on GitHub Enterprise Server by @actions/artifact 6; "${name}" was not uploaded. ${kept} Set upload-artifact: false to skip.`;
   }
   if (/\(409\)|already exists/i.test(text)) {
@@ -98,15 +101,16 @@ export async function uploadOutputFolder(options: UploadOptions): Promise<Upload
   if (files.length === 0) {
     return { ok: false, message: `Nothing to upload in ${options.root}.`, skipped };
   }
+  const artifact = await import("@actions/artifact");
   try {
-    const client = new DefaultArtifactClient();
+    const client = new artifact.DefaultArtifactClient();
     const res = await client.uploadArtifact(options.name, files, options.root, {
       retentionDays: options.retentionDays,
     });
     if (res.id === undefined) {
       return {
         ok: false,
-        message: describeFailure("no artifact id returned", options.name, options.root),
+        message: describeFailure(artifact, "no artifact id returned", options.name, options.root),
         skipped,
       };
     }
@@ -119,6 +123,6 @@ export async function uploadOutputFolder(options: UploadOptions): Promise<Upload
       skipped,
     };
   } catch (error) {
-    return { ok: false, message: describeFailure(error, options.name, options.root), skipped };
+    return { ok: false, message: describeFailure(artifact, error, options.name, options.root), skipped };
   }
 }
