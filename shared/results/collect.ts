@@ -10,7 +10,7 @@ import type { MdeApi } from "../api/types.js";
 import type { Clock } from "../clock.js";
 import { DownloadError, DownloadLinkExpiredError, MdeApiError } from "../errors.js";
 import { getFileResultName, resolveInside, scriptResultBase } from "./paths.js";
-import { ensureFolderInside, writeFileAtomicSync } from "./safe-fs.js";
+import { ensureFolderInside, writeFileAtomic } from "./safe-fs.js";
 
 export interface CollectRequest {
   api: MdeApi;
@@ -89,8 +89,8 @@ export async function collectResult(req: CollectRequest): Promise<CollectedResul
       const base = scriptResultBase(req.step, req.kind.scriptName);
       const stdoutFile = `${req.deviceFolder}/${base}.stdout.txt`;
       const stderrFile = `${req.deviceFolder}/${base}.stderr.txt`;
-      writeFileAtomicSync(resolveInside(req.outDir, stdoutFile), got.transcript.stdout);
-      writeFileAtomicSync(resolveInside(req.outDir, stderrFile), got.transcript.stderr);
+      await writeFileAtomic(resolveInside(req.outDir, stdoutFile), got.transcript.stdout);
+      await writeFileAtomic(resolveInside(req.outDir, stderrFile), got.transcript.stderr);
       return {
         file: rel,
         sha256: got.sha256,

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
+import fsp from "node:fs/promises";
 import path from "node:path";
 import { InputError } from "../errors.js";
 import { resolveInside } from "./paths.js";
@@ -60,6 +61,22 @@ export function writeFileAtomicSync(absPath: string, data: string | Uint8Array):
   fs.closeSync(fd);
   fs.renameSync(tmp, absPath);
   fsyncDir(path.dirname(absPath));
+}
+
+/** Async twin of writeFileAtomicSync, for result files written while a run is going (never blocks the loop). */
+export async function writeFileAtomic(absPath: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${absPath}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const fh = await fsp.open(tmp, EXCL_FLAGS | NOFOLLOW, 0o644);
+  try {
+    await fh.writeFile(typeof data === "string" ? Buffer.from(data, "utf8") : data);
+    await fh.datasync();
+  } catch (error) {
+    await fh.close();
+    await fsp.rm(tmp, { force: true });
+    throw error;
+  }
+  await fh.close();
+  await fsp.rename(tmp, absPath);
 }
 
 /** Make a rename durable: fsync the folder entry (not supported everywhere; best effort). */

@@ -113,13 +113,43 @@ export class Journal {
     return { plan, run, records };
   }
 
-  /** Append a device's record; `durable` fsyncs before returning (submission intents and outcomes). */
+  /**
+   * Append a device's record. The write itself is synchronous (it is in the file before the next
+   * statement runs, so journal order is program order); `durable` also starts an fdatasync in the
+   * background. Callers that must not go on before the line is on disk (a submission intent) await
+   * `sync()`, which never blocks the event loop: a blocking fsync per line would stall every timer
+   * of a scaled-clock run and every other device's work.
+   */
   write(device: number, record: DeviceRecord, durable = false): void {
-    this.append({ s: ++this.seq, d: device, r: record }, durable);
+    this.append({ s: ++this.seq, d: device, r: record }, false);
+    if (durable) void this.sync().catch(() => {});
+  }
+
+  /** Resolves once everything appended so far is on disk (coalesces concurrent callers). */
+  sync(): Promise<void> {
+    const target = this.seq;
+    if (this.syncedSeq >= target) return Promise.resolve();
+    if (!this.syncing) this.syncing = this.runSync();
+    return this.syncing.then(() => (this.syncedSeq >= target ? undefined : this.sync()));
+  }
+
+  private syncedSeq = 0;
+  private syncing: Promise<void> | null = null;
+
+  private async runSync(): Promise<void> {
+    const upTo = this.seq;
+    const fd = this.fd;
+    try {
+      await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+      this.syncedSeq = Math.max(this.syncedSeq, upTo);
+    } finally {
+      this.syncing = null;
+    }
   }
 
   writeRun(run: RunState): void {
     this.append({ s: ++this.seq, run }, true);
+    this.syncedSeq = this.seq;
   }
 
   /** Compact when the journal holds more than `factor` lines per device (plus slack). */
@@ -130,8 +160,13 @@ export class Journal {
 
   compact(records: (DeviceRecord | null)[], run: RunState): void {
     const snap: Snapshot = { seq: this.seq, run, records };
+    // The snapshot is fsynced by writeFileAtomicSync, so everything up to `seq` is durable.
     writeFileAtomicSync(this.snapshotPath, JSON.stringify(snap));
-    fs.closeSync(this.fd);
+    this.syncedSeq = Math.max(this.syncedSeq, this.seq);
+    // An fdatasync in flight on the old fd would fail once it is closed: keep the old fd open until it ends.
+    const old = this.fd;
+    if (this.syncing) void this.syncing.finally(() => fs.closeSync(old)).catch(() => {});
+    else fs.closeSync(old);
     // Restart the journal empty via rename so a crash never leaves it half-truncated.
     writeFileAtomicSync(this.journalPath, "");
     this.fd = openAppend(this.journalPath);
@@ -139,11 +174,11 @@ export class Journal {
   }
 
   close(): void {
-    try {
-      fs.fsyncSync(this.fd);
-    } finally {
-      fs.closeSync(this.fd);
-    }
+    const fd = this.fd;
+    fs.fsyncSync(fd);
+    this.syncedSeq = this.seq;
+    if (this.syncing) void this.syncing.finally(() => fs.closeSync(fd)).catch(() => {});
+    else fs.closeSync(fd);
   }
 
   private append(line: JournalLine, durable: boolean): void {

@@ -69,6 +69,13 @@ export class SlidingWindowBudget {
     return at;
   }
 
+  /** Take a slot now if one is free (synchronously), else null. */
+  tryAcquire(priority: Priority = "high"): (() => void) | null {
+    const now = this.clock.now();
+    if (this.nextAllowedAt(priority, now) > now) return null;
+    return this.take();
+  }
+
   /** Wait for a slot, take it, and return the function that records the call's end. */
   async acquire(
     priority: Priority,
@@ -82,6 +89,10 @@ export class SlidingWindowBudget {
       onWait?.(at);
       await this.clock.sleep(at - now, signal);
     }
+    return this.take();
+  }
+
+  private take(): () => void {
     this.inFlight++;
     let released = false;
     return () => {

@@ -46,7 +46,7 @@ const DEFAULT_RETRY_AFTER_MS = MINUTE;
 const BUSY_BASE_MS = 30_000;
 const BUSY_MAX_MS = 5 * MINUTE;
 /** Simultaneous result downloads. */
-const COLLECT_CONCURRENCY = 4;
+const COLLECT_CONCURRENCY = 8;
 /** Progress events for live views: at most this often, in real milliseconds (a view redraws in real time). */
 const PROGRESS_EVERY_REAL_MS = 250;
 
@@ -127,7 +127,7 @@ export class FleetScheduler {
         this.checkCanary();
         this.checkDeadlines(now);
         this.wakeBusyDevices(now);
-        await this.submitWhatWeCan();
+        this.submitWhatWeCan();
         if (this.pollDue(this.clock.now())) await this.poll();
         this.startCollections();
         this.emitProgress(false);
@@ -273,48 +273,65 @@ export class FleetScheduler {
     return this.inflight.size + this.submitting.size;
   }
 
-  private async submitWhatWeCan(): Promise<void> {
+  private submitWhatWeCan(): void {
     while (this.ready.length > 0 && !this.fatal && !this.o.signal?.aborted) {
       const now = this.clock.now();
       if (now < this.pauseSubmitsUntil) return;
       if (this.sessionsInUse() >= this.plan.options.maxConcurrentSessions) return;
-      if (this.o.metered.submitBudget.nextAllowedAt("high", now) > now) return;
-      const i = this.ready.shift()!;
+      const i = this.ready[0]!;
       const r = this.records[i]!;
-      if (r.phase !== "queued") continue;
+      if (r.phase !== "queued") {
+        this.ready.shift();
+        continue;
+      }
       if (r.firstSubmitAt !== null && now >= r.firstSubmitAt + this.plan.options.timeoutMs) {
+        this.ready.shift();
         this.finish(i, "timedOut", {
           code: "Timeout",
           message: `the device's timeout (${Math.round(this.plan.options.timeoutMs / 1000)} s) passed before its next action could be submitted`,
         });
         continue;
       }
-      await this.submit(i);
+      const release = this.o.metered.submitBudget.tryAcquire("high");
+      if (!release) return;
+      this.ready.shift();
+      // The intent is written now (journal order = program order) and made durable before the request leaves.
+      this.beginIntent(i, now);
+      // Not awaited: the loop goes on polling and collecting while the request is on the wire.
+      this.spawn(() => this.submit(i, release));
     }
   }
 
-  private async submit(i: number): Promise<void> {
+  private beginIntent(i: number, now: number): void {
     const r = this.records[i]!;
-    const device = this.plan.devices[i]!;
-    const action = device.actions[r.action]!;
-    const now = this.clock.now();
     r.intentAt = now;
     r.firstSubmitAt ??= now;
     r.phase = "submitting";
     this.submitting.add(i);
-    // Journal the intent (fsynced) before the request leaves: a crash from here on is resolved by tag.
-    this.o.journal.write(i, r, true);
+    this.o.journal.write(i, r);
+  }
+
+  private async submit(i: number, release: () => void): Promise<void> {
+    const r = this.records[i]!;
+    const device = this.plan.devices[i]!;
+    const action = device.actions[r.action]!;
     const comment = actionComment(this.plan.comment, this.plan.runId, action.steps);
+    let created: MachineAction;
     try {
-      // No abort signal here: a submission cut off mid-flight is ambiguous; let it finish, then cancel.
-      const created = await this.api.runLiveResponse(device.machineId, {
+      // From here on a crash leaves an intent that resume resolves by tag before anything is re-sent.
+      await this.o.journal.sync();
+      // No abort signal: a submission cut off mid-flight is ambiguous; let it finish, then cancel it.
+      created = await this.api.runLiveResponse(device.machineId, {
         Commands: action.commands,
         Comment: comment,
       });
-      this.accepted(i, created);
     } catch (error) {
+      release();
       this.submitFailed(i, error);
+      return;
     }
+    release();
+    this.accepted(i, created);
   }
 
   private accepted(i: number, action: MachineAction): void {

@@ -15,7 +15,7 @@ export type CallCounts = Record<CallKind, number>;
 export interface MeteredApi {
   api: MdeApi;
   counts: CallCounts;
-  /** runliveresponse: `submitPerMinute`. */
+  /** runliveresponse: `submitPerMinute`. Not taken by `api.runLiveResponse`: the caller takes a slot first. */
   submitBudget: SlidingWindowBudget;
   /** Every other MDE endpoint: `callsPerMinute` and `callsPerHour` (downloads go to storage, not MDE). */
   callBudget: SlidingWindowBudget;
@@ -56,7 +56,8 @@ export function meterApi(
     signal: AbortSignal | undefined,
     call: () => Promise<T>,
   ): Promise<T> {
-    const budget = kind === "submit" ? submitBudget : kind === "download" ? null : callBudget;
+    // Submissions are gated by the scheduler itself (it takes the slot before journaling the intent).
+    const budget = kind === "submit" || kind === "download" ? null : callBudget;
     const release = budget
       ? await budget.acquire(priority, signal, (until) =>
           onWait?.(kind === "submit" ? "rateLimit" : "quota", until),
