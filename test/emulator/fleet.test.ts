@@ -40,22 +40,23 @@ describe("fleet generator", () => {
   test("demo preset: a dozen devices with one offline, one busy, one failing script, one old Windows 10", async () => {
     const options = demoEmulatorOptions();
     expect(options.devices?.length).toBe(12);
-    h = await harness(options);
-    const machines = (await h.call("GET", "/api/machines")).json.value as {
+    const demo = await harness(options);
+    h = demo;
+    const machines = (await demo.call("GET", "/api/machines")).json.value as {
       id: string;
       computerDnsName: string;
     }[];
     const id = (prefix: string) => machines.find((m) => m.computerDnsName.startsWith(prefix))?.id ?? "";
     const body = { Commands: [runScript("collect-triage.ps1")], Comment: "demo" };
-    const submit = (prefix: string) => h?.call("POST", `/api/machines/${id(prefix)}/runliveresponse`, body);
+    const submit = (prefix: string) => demo.call("POST", `/api/machines/${id(prefix)}/runliveresponse`, body);
     expect(errorCode(await submit("sales-lt-0099"))).toBe("ActiveRequestAlreadyExists");
     expect(errorCode(await submit("kiosk-old-07"))).toBe("OsPlatformNotSupported");
     const offline = await submit("eng-lt-0421");
     const failing = await submit("sql-srv-01");
     const fine = await submit("fin-ws-0142");
-    h.clock.advance(3 * 3_600_000);
+    demo.clock.advance(3 * 3_600_000);
     const status = async (r: typeof fine) =>
-      (await h?.call("GET", `/api/machineactions/${r?.json.id}`))?.json.status;
+      (await demo.call("GET", `/api/machineactions/${r.json.id}`)).json.status;
     expect(await status(offline)).toBe("TimeOut");
     expect(await status(failing)).toBe("Failed");
     expect(await status(fine)).toBe("Succeeded");
