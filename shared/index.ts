@@ -44,6 +44,7 @@ export {
   type RequestEvent,
   type ResponseEvent,
   type RetryEvent,
+  type TokenEvent,
 } from "./http/events.js";
 export { DEFAULT_LIMITS, type Limits, QuotaLimiter, SlidingWindowLimiter } from "./http/limiter.js";
 export { onSecretRegistered, redact, redactError, registerSasUrl, registerSecret } from "./redact.js";

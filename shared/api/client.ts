@@ -65,6 +65,7 @@ export function createMdeClient(options: MdeClientOptions = {}): MdeClient {
           credential: conn.credential,
           dispatchers,
           clock,
+          hooks: options.hooks ?? {},
           ...(options.tokenRefreshMarginMs !== undefined
             ? { refreshMarginMs: options.tokenRefreshMarginMs }
             : {}),

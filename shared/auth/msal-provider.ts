@@ -8,6 +8,7 @@ import { ConfidentialClientApplication, type Configuration, LogLevel } from "@az
 import type { Clock } from "../clock.js";
 import type { Credential } from "../config/settings.js";
 import type { HttpDispatchers } from "../http/dispatcher.js";
+import { emit, type HttpHooks, type TokenEvent } from "../http/events.js";
 import { registerSecret } from "../redact.js";
 import { memoiseAssertion } from "./assertion.js";
 import { parseCertificatePem } from "./certificate.js";
@@ -27,6 +28,7 @@ export interface MsalProviderOptions {
   dispatchers: HttpDispatchers;
   clock: Clock;
   refreshMarginMs?: number;
+  hooks?: HttpHooks;
 }
 
 /** Hosts MSAL knows as Microsoft authorities; anything else (the emulator) must be declared trusted. */
@@ -87,14 +89,19 @@ export class MsalTokenProvider implements TokenProvider {
     const now = this.options.clock.now();
     if (!options.forceRefresh && this.cached && now < this.cached.refreshAt)
       return Promise.resolve(this.cached.token);
+    const reason: TokenEvent["reason"] = options.forceRefresh
+      ? "forced"
+      : this.cached
+        ? "expiring"
+        : "initial";
     if (options.forceRefresh) this.cached = undefined;
-    this.inflight ??= this.acquire().finally(() => {
+    this.inflight ??= this.acquire(reason).finally(() => {
       this.inflight = undefined;
     });
     return this.inflight;
   }
 
-  private async acquire(): Promise<string> {
+  private async acquire(reason: TokenEvent["reason"]): Promise<string> {
     let result: Awaited<ReturnType<ConfidentialClientApplication["acquireTokenByClientCredential"]>>;
     this.network.lastExpiresInSec = undefined;
     // Lifetime counts from before the request: conservative by the sign-in latency.
@@ -126,6 +133,7 @@ export class MsalTokenProvider implements TokenProvider {
       refreshAt: requestedAt + lifetimeMs - margin,
       expiresAt: requestedAt + lifetimeMs,
     };
+    emit(this.options.hooks?.onToken, { lifetimeMs, refreshAt: this.cached.refreshAt, reason });
     return result.accessToken;
   }
 }

@@ -37,7 +37,18 @@ export interface RateLimitedEvent {
   waitMs: number;
 }
 
+/** A new API token was obtained from Entra (never carries the token). */
+export interface TokenEvent {
+  /** Service ms the token is valid for, as Entra stated it. */
+  lifetimeMs: number;
+  /** Service time at which it will be replaced. */
+  refreshAt: number;
+  reason: "initial" | "expiring" | "forced";
+}
+
 export interface HttpHooks {
+  /** Sign-in produced a fresh token. */
+  onToken?: (event: TokenEvent) => void;
   onRequest?: (event: RequestEvent) => void;
   onResponse?: (event: ResponseEvent) => void;
   onRetry?: (event: RetryEvent) => void;

@@ -32,6 +32,7 @@ const TRANSCRIPT_OUT = 'line one\r\nline "two" with C:\\temp\\x.txt\nthird';
 
 let emu: EmulatorHandle;
 let t0 = 0;
+let t1 = 0;
 let machineId: string;
 let out: string;
 const messages: string[] = [];
@@ -59,6 +60,7 @@ beforeAll(async () => {
     ],
     library: [{ fileName: "collect.ps1", content: "Write-Output 'hi'" }],
   });
+  t1 = clock.now();
   machineId = emu.state.machineIds()[0] as string;
   out = await mkdtemp(join(tmpdir(), "mde-core-emu-"));
 });
@@ -203,21 +205,47 @@ describe("sign-in flows (MSAL over undici, emulator CA via caPem)", () => {
 
 describe("tokens over a long run", () => {
   it("refreshes before expiry so no call meets a 401 over several token lifetimes", async () => {
-    emu.configure({ faults: { tokenLifetimeMs: 120_000 } });
-    const statuses: number[] = [];
-    const retries: string[] = [];
-    const c = clientFor(emu, {
-      hooks: { onResponse: (e) => statuses.push(e.status), onRetry: (e) => retries.push(e.reason) },
-    });
-    for (let i = 0; i < 5; i++) {
-      await c.getMachine(machineId);
-      await emu.clock.sleep(50_000); // 250 s of service time in all: two token lifetimes
-    }
-    expect(statuses.every((s) => s === 200)).toBe(true);
-    expect(retries).toEqual([]);
+    // Hand-moved clock so real latency cannot eat into the token's life.
+    const clock = new ManualClock();
+    const e2 = await startEmulator({ clock, faults: { tokenLifetimeMs: 120_000 } });
+    try {
+      const statuses: number[] = [];
+      const retries: string[] = [];
+      const c = clientFor(e2, {
+        hooks: { onResponse: (e) => statuses.push(e.status), onRetry: (e) => retries.push(e.reason) },
+      });
+      const id = e2.state.machineIds()[0] as string;
+      for (let i = 0; i < 6; i++) {
+        await c.getMachine(id);
+        clock.advance(50_000); // 300 s in all: without refreshing, the call at 150 s would meet a 401
+      }
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
+      expect(retries).toEqual([]);
+      await c.close();
 
-    emu.configure({ faults: { tokenLifetimeMs: 3_599_000 } });
-    await c.close();
+      // The margin (a quarter of a 120 s token here) replaces the token at 95 s, before it can expire mid-call.
+      const tokens: { reason: string; lifetimeMs: number }[] = [];
+      const d = clientFor(e2, { hooks: { onToken: (e) => tokens.push(e) } });
+      await d.getMachine(id);
+      clock.advance(95_000);
+      await d.getMachine(id);
+      expect(tokens).toEqual([
+        expect.objectContaining({ reason: "initial", lifetimeMs: 120_000 }),
+        expect.objectContaining({ reason: "expiring", lifetimeMs: 120_000 }),
+      ]);
+      const noMargin: string[] = [];
+      const z = clientFor(e2, {
+        tokenRefreshMarginMs: 0,
+        hooks: { onToken: (e) => noMargin.push(e.reason) },
+      });
+      await z.getMachine(id);
+      clock.advance(95_000);
+      await z.getMachine(id);
+      expect(noMargin).toEqual(["initial"]);
+      await Promise.all([d.close(), z.close()]);
+    } finally {
+      await e2.close();
+    }
   });
 
   it("a 401 from the API forces one token refresh and a retry", async () => {
@@ -227,11 +255,16 @@ describe("tokens over a long run", () => {
     const e2 = await startEmulator({ clock, faults: { tokenLifetimeMs: 60_000 } });
     try {
       clock.advance(700);
+      const tokens: string[] = [];
       const retries: string[] = [];
       const statuses: number[] = [];
       const c = clientFor(e2, {
         tokenRefreshMarginMs: 0,
-        hooks: { onRetry: (e) => retries.push(e.reason), onResponse: (e) => statuses.push(e.status) },
+        hooks: {
+          onRetry: (e) => retries.push(e.reason),
+          onResponse: (e) => statuses.push(e.status),
+          onToken: (e) => tokens.push(e.reason),
+        },
       });
       const id = e2.state.machineIds()[0] as string;
       await c.getMachine(id);
@@ -239,6 +272,7 @@ describe("tokens over a long run", () => {
       await c.getMachine(id);
       expect(retries).toEqual(["401"]);
       expect(statuses).toEqual([200, 401, 200]);
+      expect(tokens).toEqual(["initial", "forced"]);
       await c.close();
     } finally {
       await e2.close();
@@ -251,11 +285,7 @@ describe("throttling and faults", () => {
     const reasons: string[] = [];
     const c = clientFor(emu, { hooks: { onRetry: (e) => reasons.push(e.reason) } });
     await c.getMachine(machineId); // sign in first: the storm is about API calls
-    emu.configure({
-      faults: {
-        throttleStorms: [{ startMs: elapsed(emu.clock.now()), durationMs: 20_000, retryAfter: true }],
-      },
-    });
+    emu.configure({ faults: stormNow(20_000, true) });
     await c.getMachine(machineId);
     expect(reasons).toContain("429");
     emu.configure({ faults: { throttleStorms: [] } });
@@ -266,15 +296,11 @@ describe("throttling and faults", () => {
     const reasons: string[] = [];
     const c = clientFor(emu, {
       random: () => 1,
-      retry: { maxAttempts: 8 },
+      retry: { maxAttempts: 10 },
       hooks: { onRetry: (e) => reasons.push(e.reason) },
     });
     await c.getMachine(machineId);
-    emu.configure({
-      faults: {
-        throttleStorms: [{ startMs: elapsed(emu.clock.now()), durationMs: 20_000, retryAfter: false }],
-      },
-    });
+    emu.configure({ faults: stormNow(20_000, false) });
     await c.getMachine(machineId);
     expect(reasons.filter((r) => r === "429").length).toBeGreaterThan(0);
     emu.configure({ faults: { throttleStorms: [] } });
@@ -505,7 +531,13 @@ describe("paging", () => {
   });
 });
 
-/** Service ms since the emulator started (throttleStorms count from there), a little early to be safe. */
-function elapsed(now: number): number {
-  return Math.max(0, now - t0 - 2_000);
+/**
+ * A throttle storm covering "now" in the emulator's terms. Storms count from the emulator's start, which lies
+ * somewhere in [t0, t1] on the shared clock: start the window early enough and make it long enough for both ends.
+ */
+function stormNow(durationMs: number, retryAfter: boolean) {
+  const now = emu.clock.now();
+  return {
+    throttleStorms: [{ startMs: Math.max(0, now - t1), durationMs: t1 - t0 + durationMs, retryAfter }],
+  };
 }
