@@ -4,15 +4,43 @@
  * mid-run), it cancels this run's unfinished machine actions from the journal, writes the report and
  * summary, and uploads what was collected.
  */
+import { existsSync } from "node:fs";
+import path from "node:path";
 import * as core from "@actions/core";
 import { createMdeClient } from "../shared/api/client.js";
 import { exitCodeFor } from "../shared/errors.js";
-import { cancelRun } from "../shared/run/index.js";
+import type { RunReport } from "../shared/report/types.js";
+import { cancelRun, PLAN_FILE, readReport } from "../shared/run/index.js";
 import { connectionOptions, githubOidcAssertion, type OidcAssertion } from "./connection.js";
 import { readInputs } from "./inputs.js";
 import { installMasking, reportFailure } from "./lifecycle.js";
 import { publishResults } from "./publish.js";
 import { STATE } from "./state.js";
+
+/**
+ * The server force-ends a cancelled job about 5 minutes after the cancel; publish what exists before
+ * that rather than lose the upload to a device slow to acknowledge its cancellation.
+ */
+export const POST_CANCEL_BUDGET_MS = 3 * 60_000;
+
+async function cancelWithin(
+  budgetMs: number,
+  cancel: () => Promise<RunReport>,
+  outDir: string,
+): Promise<RunReport> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), budgetMs);
+  });
+  try {
+    const first = await Promise.race([cancel(), late]);
+    if (first !== "late") return first;
+    core.warning(`Cancelling took longer than ${budgetMs / 1000} s; publishing the last report written`);
+    return await readReport(outDir);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export async function runPostStep(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   installMasking(env);
@@ -26,6 +54,11 @@ export async function runPostStep(env: NodeJS.ProcessEnv = process.env): Promise
     );
     return;
   }
+  if (!existsSync(path.join(outDir, PLAN_FILE))) {
+    // Stopped before the run was planned: nothing can have been submitted.
+    core.info(`Main step stopped (${phase}) before anything was submitted; nothing to clean up.`);
+    return;
+  }
   core.info(`Main step did not finish (${phase}); cancelling this run's unfinished actions in ${outDir}`);
   let assertion: OidcAssertion | null = null;
   try {
@@ -34,7 +67,7 @@ export async function runPostStep(env: NodeJS.ProcessEnv = process.env): Promise
     assertion = inputs.auth === "oidc" ? githubOidcAssertion(inputs.audience) : null;
     const api = createMdeClient(connectionOptions(inputs, assertion));
     try {
-      const report = await cancelRun({ api }, outDir);
+      const report = await cancelWithin(POST_CANCEL_BUDGET_MS, () => cancelRun({ api }, outDir), outDir);
       core.info(`Run ${report.runId}: ${report.status}; ${JSON.stringify(report.counts)}`);
       // Outputs of a post step are not visible to later steps; the summary and artifact are what count.
       const { failure } = await publishResults(inputs, report, env, { setOutputs: false });

@@ -268,6 +268,43 @@ describe("action end to end", () => {
     expect(zip.get(file)?.toString()).toBe("EVIDENCE from ws1.contoso.local");
   });
 
+  it("after main died mid-run (no chance to record anything), post still cancels from the journal", async () => {
+    const runner = world.runner();
+    const inputs = {
+      runbook: runbookYaml([OFFLINE]),
+      ...secretInputs(world.emu),
+      "upload-artifact": "false",
+    };
+    const main = runner.start("main", inputs);
+    await main.waitForLog(new RegExp(`Submitted step \\d+ to ${OFFLINE}`), 30_000);
+    main.child.kill("SIGKILL");
+    await main.result;
+    expect(runner.state["phase"]).toBe("running");
+    const before = new Set(world.emu.records.flatMap((r) => (r.kind === "cancel" ? [r.actionId] : [])));
+    const post = await runner.run("post", inputs);
+    const ids = submissions()
+      .filter((s) => s.machineId === OFFLINE)
+      .map((s) => s.actionId);
+    const cancelledNow = world.emu.records.flatMap((r) =>
+      r.kind === "cancel" && !before.has(r.actionId) ? [r.actionId] : [],
+    );
+    expect(cancelledNow.length).toBeGreaterThan(0);
+    for (const id of cancelledNow) expect(ids).toContain(id);
+    expect(post.summary).toContain("cancelled");
+  });
+
+  it("post does nothing when main stopped before the run was planned", async () => {
+    const runner = world.runner();
+    const empty = path.join(runner.dir, "never-started");
+    mkdirSync(empty, { recursive: true });
+    Object.assign(runner.state, { phase: "interrupted", outDir: empty });
+    const calls = world.emu.records.filter((r) => r.kind === "call").length;
+    const post = await runner.run("post", { runbook: runbookYaml([WS1]), ...secretInputs(world.emu) });
+    expect(post.exitCode).toBe(0);
+    expect(post.log).toContain("before anything was submitted");
+    expect(world.emu.records.filter((r) => r.kind === "call").length).toBe(calls);
+  });
+
   it("dry-run plans without submitting or uploading", async () => {
     const before = submissions().length;
     const runner = world.runner();
