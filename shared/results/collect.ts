@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import type { MdeApi } from "../api/types.js";
 import type { Clock } from "../clock.js";
-import { DownloadError, DownloadLinkExpiredError, MdeApiError } from "../errors.js";
+import { DownloadError, DownloadLinkExpiredError, MdeApiError, NetworkError } from "../errors.js";
 import { getFileResultName, resolveInside, scriptResultBase } from "./paths.js";
 import { ensureFolderInside, writeFileAtomic } from "./safe-fs.js";
 
@@ -44,7 +44,14 @@ export interface CollectedResult {
 }
 
 function isRetryable(error: unknown): boolean {
-  if (error instanceof DownloadLinkExpiredError || error instanceof DownloadError) return true;
+  // A dropped connection mid-body is as safe to retry as a truncated one: downloads are idempotent.
+  if (
+    error instanceof DownloadLinkExpiredError ||
+    error instanceof DownloadError ||
+    error instanceof NetworkError
+  ) {
+    return true;
+  }
   // "Link not ready" answers 400 for a moment after a command completes (mde-api.md §4.5).
   return error instanceof MdeApiError && (error.status === 400 || error.status >= 500);
 }
