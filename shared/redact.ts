@@ -69,7 +69,7 @@ export function onSecretRegistered(listener: (secret: string) => void): () => vo
   return () => listeners.delete(listener);
 }
 
-const PATTERNS: [RegExp, string | ((...m: string[]) => string)][] = [
+const PATTERNS: [RegExp, (...m: string[]) => string][] = [
   // Whole signed URLs (any URL whose query carries sig=), raw or URL-encoded inside another string.
   [/\bhttps?:\/\/[^\s"'<>?]+\?[^\s"'<>]*\bsig=[^\s"'<>]*/gi, (m) => `${sasBase(m)}?${MASK}`],
   [/\bhttps?%3A%2F%2F[^\s"'<>&]*?%3F[^\s"'<>&]*?sig%3D[^\s"'<>&]*/gi, () => MASK],
@@ -80,7 +80,7 @@ const PATTERNS: [RegExp, string | ((...m: string[]) => string)][] = [
   ],
   [/\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*/gi, (_m, p) => `${p}${MASK}`],
   // JWTs (header.payload.signature; unsigned tokens have an empty third segment).
-  [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, MASK],
+  [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, () => MASK],
   // Form fields and JSON properties that carry credentials.
   [
     /\b(client_secret|client_assertion|access_token|refresh_token|assertion)=[^&\s"']*/gi,
@@ -106,7 +106,7 @@ export function redact(text: string): string {
     if (out.includes(secret)) out = out.split(secret).join(MASK);
   }
   for (const [pattern, replacement] of PATTERNS) {
-    out = out.replace(pattern, replacement as (substring: string, ...args: string[]) => string);
+    out = out.replace(pattern, replacement);
   }
   return out;
 }

@@ -33,6 +33,8 @@ export interface MdeClientOptions extends ConnectionOptions {
   tokenRefreshMarginMs?: number;
   /** Per-attempt API timeout in real ms (default 120 s). */
   requestTimeoutMs?: number;
+  /** Pooled connections per origin (default 64); raise for wide parallel downloads. */
+  connections?: number;
   /** Random source for back-off jitter (tests and reproducible benchmarks). */
   random?: () => number;
 }
@@ -52,6 +54,7 @@ export function createMdeClient(options: MdeClientOptions = {}): MdeClient {
     caPem: conn.caPem,
     env,
     useEnvProxy: options.useEnvProxy ?? true,
+    ...(options.connections !== undefined ? { connections: options.connections } : {}),
   });
   const tokens: TokenProvider =
     conn.credential.kind === "token"
@@ -83,7 +86,7 @@ export function createMdeClient(options: MdeClientOptions = {}): MdeClient {
     counter,
     ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
   });
-  const dl = { dispatchers, hooks, counter };
+  const dl = { dispatchers, hooks, counter, clock };
   const { credential, ...publicConn } = conn;
 
   return {

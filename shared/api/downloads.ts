@@ -11,6 +11,8 @@ import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { request } from "undici";
+import type { Clock } from "../clock.js";
+import { isLoopbackHost } from "../config/clouds.js";
 import {
   CancelledError,
   DownloadError,
@@ -26,6 +28,7 @@ import type { DownloadedFile } from "./types.js";
 
 export interface DownloadDeps {
   dispatchers: HttpDispatchers;
+  clock: Clock;
   hooks: HttpHooks;
   counter: CallCounter;
   /** Real ms without data before giving up (undici body timeout). Default 5 min. */
@@ -50,10 +53,7 @@ function checkUrl(url: string): URL {
   } catch {
     throw new InputError("url", "expected the absolute download URL returned by getResultDownloadLink");
   }
-  if (
-    u.protocol !== "https:" &&
-    !(u.protocol === "http:" && /^(127\.|localhost$|\[::1\]$)/.test(u.host.replace(/:\d+$/, "")))
-  ) {
+  if (u.protocol !== "https:" && !(u.protocol === "http:" && isLoopbackHost(u.hostname))) {
     throw new InputError("url", "download links must be https (http only on loopback)");
   }
   return u;
@@ -74,6 +74,7 @@ export async function downloadTo(
   const where = `${u.host}${u.pathname}`;
   deps.counter.add("download");
   emit(deps.hooks.onRequest, { kind: "download", method: "GET", path: u.pathname, attempt: 1 });
+  const started = deps.clock.now();
   let res: Awaited<ReturnType<typeof request>>;
   try {
     res = await request(u, {
@@ -94,7 +95,7 @@ export async function downloadTo(
     path: u.pathname,
     attempt: 1,
     status: res.statusCode,
-    durationMs: 0,
+    durationMs: deps.clock.now() - started,
   });
   if (res.statusCode !== 200) {
     const text = await readCapped(res.body, 16 * 1024);
