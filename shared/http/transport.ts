@@ -164,13 +164,14 @@ export class HttpTransport {
           const text = await readBody(res.body);
           return { status, body: text === "" ? undefined : JSON.parse(text) };
         } catch (error) {
-          if (req.signal?.aborted) throw new CancelledError(`${req.method} ${url.pathname} cancelled`);
           if (req.kind === "submit" && req.submission) {
-            // Accepted (2xx) but the body was lost: still ambiguous for the caller's bookkeeping.
+            // Accepted (2xx) but the body was lost (or the caller aborted while it streamed): the action
+            // exists and only its lookup by comment tag can tell the caller its id.
             throw new AmbiguousSubmissionError(req.submission.machineId, req.submission.comment, {
               cause: new NetworkError(redactError(error)),
             });
           }
+          if (req.signal?.aborted) throw new CancelledError(`${req.method} ${url.pathname} cancelled`);
           if (!retry.canRetry(attempt)) {
             throw new NetworkError(
               `${req.method} ${url.pathname}: unreadable response: ${redactError(error)}`,
