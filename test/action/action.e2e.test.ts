@@ -5,7 +5,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_GITHUB_SUBJECT, machineIdFor } from "../../shared/emulator/index.js";
+import {
+  DEMO_GITHUB_SUBJECT,
+  type GeneratedCertificate,
+  generateCertificate,
+  machineIdFor,
+} from "../../shared/emulator/index.js";
 import type { RunReport } from "../../shared/report/types.js";
 import { startIdTokenEndpoint } from "./harness/oidc.js";
 import { findLeaks, type StepResult } from "./harness/runner.js";
@@ -15,9 +20,15 @@ import { readZip } from "./harness/zip.js";
 const WS1 = machineIdFor("ws1.contoso.local");
 const WS2 = machineIdFor("ws2.contoso.local");
 const OFFLINE = machineIdFor("ws3.contoso.local");
+const BROKEN = machineIdFor("ws4.contoso.local");
+const CERT_APP = {
+  tenantId: "0b6c3d2e-4f5a-4b7c-8d9e-0f1a2b3c4d5e",
+  clientId: "5e4d3c2b-1a0f-4e9d-8c7b-6a5f4e3d2c1b",
+};
 const EVIDENCE = "C:\\Windows\\Temp\\evidence.zip";
 
 let world: World;
+let cert: GeneratedCertificate;
 
 beforeAll(async () => {
   const device = (name: string, offline = false) => ({
@@ -32,8 +43,25 @@ beforeAll(async () => {
       },
     },
   });
+  cert = generateCertificate();
   world = await startWorld({
-    devices: [device("ws1.contoso.local"), device("ws2.contoso.local"), device("ws3.contoso.local", true)],
+    devices: [
+      device("ws1.contoso.local"),
+      device("ws2.contoso.local"),
+      device("ws3.contoso.local", true),
+      {
+        computerDnsName: "ws4.contoso.local",
+        osPlatform: "Windows11",
+        scripts: { "collect.ps1": { exitCode: 1, fail: true, stderr: "Access to the path is denied" } },
+      },
+    ],
+    apps: [
+      {
+        ...CERT_APP,
+        certificatePem: cert.certPem,
+        roles: ["Machine.Read.All", "Machine.ReadWrite.All", "Machine.LiveResponse", "Library.Manage"],
+      },
+    ],
     library: [
       { fileName: "collect.ps1", content: "Get-ChildItem C:\\ | Out-File C:\\Windows\\Temp\\evidence.zip" },
     ],
@@ -303,6 +331,38 @@ describe("action end to end", () => {
     expect(post.exitCode).toBe(0);
     expect(post.log).toContain("before anything was submitted");
     expect(world.emu.records.filter((r) => r.kind === "call").length).toBe(calls);
+  });
+
+  it("signs in with a certificate whose key never shows; a failed device fails the step per fail-on, grouped", async () => {
+    const pem = `${cert.certPem}${cert.keyPem}`;
+    const base = {
+      runbook: runbookYaml([WS1, BROKEN]),
+      "api-url": world.emu.url,
+      "tenant-id": CERT_APP.tenantId,
+      "client-id": CERT_APP.clientId,
+      "client-certificate": pem,
+      "upload-artifact": "false",
+    };
+    const strict = await world.runner().run("main", base);
+    expect(strict.exitCode, strict.log).toBe(1);
+    expect(strict.outputs["status"]).toBe("partial");
+    const annotations = errors(strict);
+    expect(annotations.filter((a) => a.includes("ws4.contoso.local"))).toHaveLength(1);
+    expect(annotations.join("\n")).toContain("1 device(s) failed");
+    expect(annotations.join("\n")).toContain("1 of 2 device(s) did not succeed");
+    const keyLines = cert.keyPem.split("\n").filter((l) => l && !l.startsWith("-----"));
+    expect(
+      findLeaks(keyLines, {
+        log: strict.log,
+        summary: strict.summary,
+        outputs: JSON.stringify(strict.outputs),
+      }),
+    ).toEqual([]);
+    for (const line of keyLines) expect(strict.masks).toContain(line);
+
+    const lenient = await world.runner().run("main", { ...base, "fail-on": "all" });
+    expect(lenient.exitCode, lenient.log).toBe(0);
+    expect(lenient.outputs["status"]).toBe("partial");
   });
 
   it("dry-run plans without submitting or uploading", async () => {
