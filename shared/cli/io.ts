@@ -2,6 +2,7 @@
  * Where the CLI writes and how: stdout for results (JSON with --json), stderr for progress and
  * errors; colour only on a TTY and never when NO_COLOR is set (https://no-color.org). Everything
  * goes through `redact`, so a secret that slipped into a message still never reaches the terminal.
+ * FORCE_COLOR turns colour on where there is no TTY (CI logs that render ANSI); NO_COLOR still wins.
  */
 import { redact } from "../redact.js";
 
@@ -19,11 +20,12 @@ export interface CliIo {
 export function processIo(env: Record<string, string | undefined> = process.env): CliIo {
   const interactive = process.stderr.isTTY === true && env.TERM !== "dumb";
   const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== "";
+  const forceColor = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "" && env.FORCE_COLOR !== "0";
   return {
     out: (text) => process.stdout.write(redact(text)),
     err: (text) => process.stderr.write(redact(text)),
     interactive,
-    color: interactive && !noColor,
+    color: (interactive || forceColor) && !noColor,
     env,
     columns: process.stderr.columns ?? 80,
   };

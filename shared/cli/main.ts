@@ -23,7 +23,7 @@ Connection (flags win over the environment):
   MDE_CLOUD, MDE_REGION              public | gcc | gcc-high | dod; us | eu | uk | au | swa | ina | aea
   MDE_API_URL, MDE_AUTHORITY_HOST    explicit endpoints (e.g. a local emulator)
   MDE_CA_FILE                        extra CA certificate(s) to trust (PEM)
-  NO_COLOR                           no colours in the output
+  NO_COLOR                           no colours in the output (FORCE_COLOR: colours without a terminal)
 
 Exit codes: 0 every device succeeded, 1 the run finished and something failed,
 2 invalid input or configuration (nothing submitted), 3 sign-in or permission failure.
@@ -80,6 +80,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       "run on this device id instead of the runbook's targets (repeatable)",
       collectMachine,
     )
+    .option(
+      "--detach-after <duration>",
+      "stop watching after this long (e.g. 15m); the report says pending and `mde-lr resume` finishes",
+    )
     .action(async (path: string, opts) => setExit(await runCommand(io, path, opts)));
 
   withConnectionOptions(
@@ -108,7 +112,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       program.command("resume").description("re-attach to a run from its output folder and finish it"),
     ).argument("<dir>", "the run's output folder"),
     false,
-  ).action(async (dir: string, opts) => setExit(await resumeCommand(io, dir, opts)));
+  )
+    .option("--detach-after <duration>", "stop watching again after this long (e.g. 15m)")
+    .action(async (dir: string, opts) => setExit(await resumeCommand(io, dir, opts)));
 
   withConnectionOptions(
     sub(

@@ -4,10 +4,11 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { InputError } from "../../errors.js";
 import type { RunReport } from "../../report/types.js";
 import { cancelRun, PLAN_FILE, resumeRun, startRun } from "../../run/index.js";
 import type { RunContext, RunEvent } from "../../run/types.js";
-import { loadRunbook } from "../../runbook/index.js";
+import { loadRunbook, parseDurationMs } from "../../runbook/index.js";
 import type { Connection, ConnectionFlags } from "../connect.js";
 import type { CliIo } from "../io.js";
 import { createProgressView, type ProgressView } from "../progress.js";
@@ -60,10 +61,11 @@ async function drive(
 export async function runCommand(
   io: CliIo,
   path: string,
-  flags: ConnectionFlags & OutputFlags & { machine?: string[]; out?: string },
+  flags: ConnectionFlags & OutputFlags & { machine?: string[]; out?: string; detachAfter?: string },
 ): Promise<number> {
   const runbook = await loadRunbook(path);
   const machineIds = checkMachineIds(flags.machine);
+  const detachAfterMs = parseDetach(flags.detachAfter);
   const outDir = flags.out ? resolve(flags.out) : defaultOutDir(runbook.name);
   return withConnection(io, flags, (conn) =>
     drive(io, conn, outDir, flags.json === true, (ctx) =>
@@ -72,9 +74,19 @@ export async function runCommand(
         baseDir: dirname(resolve(path)),
         outDir,
         ...(machineIds ? { machineIds } : {}),
+        ...(detachAfterMs !== undefined ? { detachAfterMs } : {}),
       }),
     ),
   );
+}
+
+function parseDetach(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = /^\s*\d+(\.\d+)?\s*[smh]?\s*$/.test(value) ? parseDurationMs(value) : null;
+  if (ms === null) {
+    throw new InputError("--detach-after", `expected a duration such as 90, 30s, 15m or 1h, got "${value}"`);
+  }
+  return ms;
 }
 
 export async function resumeCommand(
