@@ -1,27 +1,40 @@
 /**
- * Bundles the chaos worker (TypeScript core included) into one CommonJS file with esbuild, so each of
- * the thousands of worker processes starts in a fraction of the time a TypeScript loader would take.
- * npm packages stay external and resolve from the repository's node_modules.
+ * Bundles the chaos front ends — the real `mde-lr` CLI main (cli-entry.ts) and the core-level worker
+ * (worker.ts) — into CommonJS files with esbuild, so each of the thousands of processes the chaos runs
+ * start and kill loads fast and always runs the current sources. npm packages stay external.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
 import { repoRoot } from "./repo-root.js";
 
-export async function buildWorker(
-  outFile = path.join(repoRoot(), ".tmp", "chaos", "worker.cjs"),
-): Promise<string> {
-  mkdirSync(path.dirname(outFile), { recursive: true });
-  await build({
-    entryPoints: [path.join(repoRoot(), "test", "chaos", "harness", "worker.ts")],
-    outfile: outFile,
-    bundle: true,
-    platform: "node",
-    target: "node22",
-    format: "cjs",
-    packages: "external",
-    sourcemap: "inline",
-    logLevel: "silent",
-  });
-  return outFile;
+export interface FrontEndBundles {
+  /** `mde-lr` (shared/cli/main.ts). */
+  cli: string;
+  /** Core-level worker: startRun/resumeRun with JSON events on stdout. */
+  core: string;
+}
+
+export async function buildFrontEnds(
+  outDir = path.join(repoRoot(), ".tmp", "chaos"),
+): Promise<FrontEndBundles> {
+  mkdirSync(outDir, { recursive: true });
+  const entries = { cli: "cli-entry.ts", core: "worker.ts" } as const;
+  const out = { cli: path.join(outDir, "mde-lr.cjs"), core: path.join(outDir, "worker.cjs") };
+  await Promise.all(
+    (Object.keys(entries) as (keyof typeof entries)[]).map((k) =>
+      build({
+        entryPoints: [path.join(repoRoot(), "test", "chaos", "harness", entries[k])],
+        outfile: out[k],
+        bundle: true,
+        platform: "node",
+        target: "node22",
+        format: "cjs",
+        packages: "external",
+        sourcemap: "inline",
+        logLevel: "silent",
+      }),
+    ),
+  );
+  return out;
 }

@@ -153,7 +153,14 @@ export function checkInvariants(input: InvariantInput): {
         v("result-recovered", `${where}: completed on the service, no entry in report.json`);
         continue;
       }
-      if (step.status !== "succeeded" || !step.file || !step.sha256) {
+      // A script that ran to completion with a non-zero exit code is a failed step, but its transcript
+      // is still a result that must be on disk.
+      const nonZeroExit = c.command.type === "RunScript" && step.exitCode !== null && step.exitCode !== 0;
+      if (
+        (step.status !== "succeeded" && !(step.status === "failed" && nonZeroExit)) ||
+        !step.file ||
+        !step.sha256
+      ) {
         v(
           "result-recovered",
           `${where}: completed on the service, report says ${step.status} ${step.errors.join("; ")}`,
@@ -229,8 +236,14 @@ export function checkInvariants(input: InvariantInput): {
           bad(`no action was cancelled (${svc.join(",")})`);
         break;
       case "timedOut":
-        if (!svc.some((s) => s === "TimeOut" || s === "Cancelled"))
-          bad(`no action timed out or was cancelled (${svc.join(",")})`);
+        // Either the service timed an action out / we cancelled it at the deadline, or the deadline
+        // passed before the device's next action could be submitted (its remaining steps never ran).
+        if (
+          !svc.some((s) => s === "TimeOut" || s === "Cancelled") &&
+          !m.commands.some((c) => c.actionId === null && c.status !== "succeeded")
+        ) {
+          bad(`no action timed out or was cancelled (${svc.join(",")}) and every step was submitted`);
+        }
         break;
       case "failed":
         if (

@@ -67,6 +67,8 @@ export interface ChaosScenario {
   killDelaysMs: number[];
   /** End with SIGTERM at this real ms (the run must cancel its own unfinished actions) instead of resuming to the end. */
   sigtermAfterMs: number | null;
+  /** CLI runs with `--json` (else the human output, and the report is read from the folder). */
+  jsonOutput: boolean;
   /** Expected sha256 of the original bytes of each (machineId, device path) GetFile can collect. */
   fileSha256: Map<string, string>;
 }
@@ -90,6 +92,10 @@ const PLAIN_PATHS = [
   "/var/log/syslog",
   "/tmp/collect.tar",
 ];
+/** Runbook args are one command line (the parser refuses line breaks and NUL); the rest are fuzz material. */
+const RUNBOOK_SAFE_ARGS = HOSTILE_ARGS.filter(
+  (a) => !a.includes("\n") && !a.includes("\r") && !a.includes("\u0000"),
+);
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 
@@ -125,7 +131,7 @@ function generateSteps(rng: Rng, maxSteps: number): ChaosStep[] {
       steps.push({ type: "PutFile", fileName });
     } else if (r < 0.6) {
       // The step number in the args keeps every step distinct, so "same command twice" means "same step twice".
-      const hostile = rng.chance(0.2) ? ` ${rng.pick(HOSTILE_ARGS)}` : "";
+      const hostile = rng.chance(0.2) ? ` ${rng.pick(RUNBOOK_SAFE_ARGS)}` : "";
       steps.push({ type: "RunScript", scriptName: rng.pick(SCRIPT_POOL), args: `-Step ${i + 1}${hostile}` });
     } else {
       let path = rng.chance(0.35) ? rng.pick(HOSTILE_DEVICE_PATHS) : rng.pick(PLAIN_PATHS);
@@ -232,8 +238,11 @@ export function generateScenario(seed: number, options: ScenarioOptions = {}): C
     });
   }
   if (storms.length > 0) faults.throttleStorms = storms;
-  if (on("tokenExpiry")) faults.tokenLifetimeMs = rngFaults.int(2, 10) * MINUTE;
-  const linkValidityMs = on("shortLinkValidity") ? rngFaults.int(2, 20) * SECOND : 30 * MINUTE;
+  // Minutes, not seconds: at ×1000 a loaded machine can stall a process ~0.2 s real (≈ 3 service minutes).
+  if (on("tokenExpiry")) faults.tokenLifetimeMs = rngFaults.int(5, 15) * MINUTE;
+  // Short enough that links expire across a kill/resume gap or a slow download, long enough that a link
+  // used at once is valid even when a loaded machine stalls the worker for ~100 ms real (minutes at ×1000).
+  const linkValidityMs = on("shortLinkValidity") ? rngFaults.int(3, 8) * MINUTE : 30 * MINUTE;
 
   const foreign: ForeignSession[] = [];
   if (on("busyDevice", faultRate / 2)) {
@@ -311,6 +320,7 @@ export function generateScenario(seed: number, options: ScenarioOptions = {}): C
     foreign,
     killDelaysMs,
     sigtermAfterMs,
+    jsonOutput: rngKills.chance(0.7),
     fileSha256,
   };
 }
