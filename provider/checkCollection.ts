@@ -23,6 +23,7 @@ export const COLLECTION_ARGS = [
   "triggers",
   "maxDevices",
   "pollInterval",
+  "options",
   "outputRoot",
 ] as const;
 /** Output names the resource seeds as undefined; the host's `__provider` is re-added by the host. */

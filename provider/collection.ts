@@ -34,6 +34,11 @@ export interface LiveResponseCollectionArgs {
   maxDevices?: pulumi.Input<number>;
   /** How often action statuses are polled: seconds or "15s". Default as in runbooks. */
   pollInterval?: pulumi.Input<number | string>;
+  /**
+   * Further runbook `options`, same schema (canary, maxConcurrentSessions, onIneligible, limits, ...).
+   * `timeout`, `pollInterval`, `onActiveSession` and `maxDevices` given above take precedence.
+   */
+  options?: pulumi.Input<Record<string, unknown>>;
   /** Folder each run's own folder (the `outputDir` output) is made in, relative to the program directory. Default `mde-lr-out/pulumi`. */
   outputRoot?: pulumi.Input<string>;
 }

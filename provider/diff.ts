@@ -21,6 +21,7 @@ const COLLECTION_UPDATE_KEYS = [
   "onActiveSession",
   "maxDevices",
   "pollInterval",
+  "options",
   "outputRoot",
 ] as const;
 

@@ -5,6 +5,7 @@
 export type { LiveResponseCollectionArgs } from "./collection.js";
 export { LiveResponseCollection } from "./collection.js";
 export { collectionProvider } from "./collectionProvider.js";
+export { fromRunbook, type RunbookResources } from "./fromRunbook.js";
 export type { LibraryFileArgs } from "./libraryFile.js";
 export { LibraryFile } from "./libraryFile.js";
 export { libraryFileProvider } from "./libraryFileProvider.js";

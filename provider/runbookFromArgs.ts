@@ -12,9 +12,18 @@ import { UNKNOWN } from "./types.js";
 /** Run options the collection takes as top-level args: arg name → runbook `options` key. */
 const OPTION_ARGS = ["timeout", "pollInterval", "onActiveSession", "maxDevices"] as const;
 
+function given(value: unknown): boolean {
+  return value !== undefined && value !== null;
+}
+
 function runbookDocument(args: Partial<CollectionInputs>): Record<string, unknown> {
-  const options: Record<string, unknown> = {};
-  for (const key of OPTION_ARGS) if (args[key] !== undefined && args[key] !== null) options[key] = args[key];
+  const extra = args.options;
+  // A non-object `options` goes through as is, so the runbook schema names it.
+  if (given(extra) && (typeof extra !== "object" || Array.isArray(extra))) {
+    return { ...runbookDocument({ ...args, options: undefined }), options: extra };
+  }
+  const options: Record<string, unknown> = { ...(extra ?? {}) };
+  for (const key of OPTION_ARGS) if (given(args[key])) options[key] = args[key];
   return {
     name: args.name ?? "pulumi-collection",
     ...(args.comment !== undefined && args.comment !== null ? { comment: args.comment } : {}),
@@ -24,9 +33,16 @@ function runbookDocument(args: Partial<CollectionInputs>): Record<string, unknow
   };
 }
 
-/** Runbook issue path → the arg path the user wrote. */
-function argPath(path: string, usedMachineIds: boolean): string {
-  if (path.startsWith("options.")) return path.slice("options.".length);
+/** Runbook issue path → the arg path the user wrote (`timeout`, not `options.timeout`, when given on top). */
+function argPath(path: string, args: Partial<CollectionInputs>, usedMachineIds: boolean): string {
+  const option = /^options\.(\w+)/.exec(path)?.[1];
+  if (
+    option &&
+    (OPTION_ARGS as readonly string[]).includes(option) &&
+    given(args[option as keyof CollectionInputs])
+  ) {
+    return path.slice("options.".length);
+  }
   if (usedMachineIds && path.startsWith("targets"))
     return path.replace(/^targets(\.machineIds)?/, "machineIds");
   return path;
@@ -75,7 +91,7 @@ export function parseCollectionArgs(args: Partial<CollectionInputs>): {
     return {
       runbook: undefined,
       issues: judged.map((i) => ({
-        path: argPath(i.path, usedMachineIds),
+        path: argPath(i.path, args, usedMachineIds),
         message: withoutLocation(i.message),
       })),
     };

@@ -35,6 +35,8 @@ export interface CollectionInputs {
   maxDevices?: number;
   /** How often to poll machine actions: seconds or "15s". */
   pollInterval?: number | string;
+  /** Further runbook `options` (canary, maxConcurrentSessions, onIneligible, limits, ...); top-level args win. */
+  options?: Record<string, unknown>;
   /** Base folder for run folders, relative to the program directory. */
   outputRoot?: string;
   __provider?: string;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMdeClient, type MdeClient } from "../../shared/api/client.js";
 import { startEmulator } from "../../shared/emulator/index.js";
 import type { EmulatorHandle } from "../../shared/emulator/types.js";
-import { HostCallError, ProviderHost, type Props } from "./host.js";
+import { HostCallError, type Props, ProviderHost } from "./host.js";
 import { assertBuilt, makeProgramDir, runProgram } from "./program.js";
 
 const TYPE = "pulumi-nodejs:dynamic/mde:LibraryFile";
@@ -48,7 +48,9 @@ beforeAll(async () => {
     clock: emu.clock,
   });
   dir = makeProgramDir();
-  const [reg] = runProgram(dir, [{ kind: "LibraryFile", name: "p", args: { content: "x", fileName: "x.ps1" } }]);
+  const [reg] = runProgram(dir, [
+    { kind: "LibraryFile", name: "p", args: { content: "x", fileName: "x.ps1" } },
+  ]);
   provider = String(reg?.inputs.__provider);
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MDE_")));
   host = await ProviderHost.start(dir, { env });
@@ -135,11 +137,21 @@ describe("LibraryFile through the dynamic-provider host", () => {
   });
 
   it("uploads inline content, and replaces (new name) rather than updates on a fileName change", async () => {
-    const a = await checked("inline", { content: "Write-Output hi", fileName: "hi.ps1", hasParameters: true });
+    const a = await checked("inline", {
+      content: "Write-Output hi",
+      fileName: "hi.ps1",
+      hasParameters: true,
+    });
     const created = await host.create(urn("inline"), a);
     expect(created.properties).toMatchObject({ sha256: sha256("Write-Output hi"), hasParameters: true });
-    const b = await checked("inline", { content: "Write-Output hi", fileName: "hello.ps1", hasParameters: true });
-    expect((await host.diff(urn("inline"), created.id, created.properties, b)).replaces).toEqual(["fileName"]);
+    const b = await checked("inline", {
+      content: "Write-Output hi",
+      fileName: "hello.ps1",
+      hasParameters: true,
+    });
+    expect((await host.diff(urn("inline"), created.id, created.properties, b)).replaces).toEqual([
+      "fileName",
+    ]);
     await host.delete(urn("inline"), created.id, created.properties);
   });
 

@@ -1,0 +1,148 @@
+/**
+ * The repository's own stack (Pulumi.yaml → examples/pulumi/index.ts), loaded the way Pulumi's Node.js
+ * language host loads a TypeScript program: its ts-node selection (the project's, else the vendored
+ * 7.0.1) and TypeScript, the compiler options from Pulumi.yaml's `tsconfig`, with stack config set and
+ * the engine mocked. Checks the program compiles, reads its config and declares the right resources.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { assertBuilt, NODE, REPO } from "./program.js";
+
+interface Registered {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+
+const BOOT = `
+const fs = require("node:fs");
+const path = require("node:path");
+// Resolve like the language host: from the project directory (the cwd), not from this temp file.
+const fromProject = require("node:module").createRequire(path.join(process.cwd(), "Pulumi.yaml"));
+const pulumi = fromProject("@pulumi/pulumi");
+const tsutils = fromProject("@pulumi/pulumi/tsutils");
+const [outFile, project, tsconfig, main, configJson] = process.argv.slice(2);
+const captured = [];
+pulumi.runtime.setMocks(
+  {
+    newResource(args) {
+      captured.push({ type: args.type, name: args.name, inputs: args.inputs });
+      return { id: args.name + "-id", state: args.inputs };
+    },
+    call(args) {
+      return args.inputs;
+    },
+  },
+  project,
+  "dev",
+  false,
+);
+pulumi.runtime.setAllConfig(JSON.parse(configJson));
+// As @pulumi/pulumi/cmd/run does for \`typescript: true\` (non-ESM projects).
+const { tsnodeRequire, typescriptRequire } = tsutils.typeScriptRequireStrings();
+const compilerOptions = tsutils.loadTypeScriptCompilerOptions(tsconfig);
+fromProject(tsnodeRequire).register({
+  compiler: typescriptRequire,
+  transpileOnly: compilerOptions.noCheck,
+  project: tsconfig,
+  skipProject: !fs.existsSync(tsconfig),
+  compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...compilerOptions },
+});
+require(path.resolve(main));
+process.on("beforeExit", () => fs.writeFileSync(outFile, JSON.stringify(captured)));
+`;
+
+let project: {
+  name: string;
+  main: string;
+  runtime: { options: { tsconfig: string } };
+  config: Record<string, unknown>;
+};
+
+beforeAll(() => {
+  assertBuilt();
+  project = parse(fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8"));
+});
+
+function runStack(config: Record<string, string>): Registered[] {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mde-lr-stack-"));
+  const boot = path.join(dir, "boot.js");
+  const out = path.join(dir, "captured.json");
+  fs.writeFileSync(boot, BOOT);
+  // Project config defaults apply as the engine would apply them.
+  const defaults: Record<string, string> = {};
+  for (const [key, spec] of Object.entries(project.config)) {
+    const d = (spec as { default?: unknown }).default;
+    if (d !== undefined) defaults[`${project.name}:${key}`] = typeof d === "string" ? d : JSON.stringify(d);
+  }
+  const r = spawnSync(
+    NODE,
+    [
+      boot,
+      out,
+      project.name,
+      project.runtime.options.tsconfig,
+      project.main,
+      JSON.stringify({ ...defaults, ...config }),
+    ],
+    { cwd: REPO, encoding: "utf8" },
+  );
+  if (r.status !== 0 || !fs.existsSync(out))
+    throw new Error(`stack program failed (exit ${r.status}):\n${r.stderr}${r.stdout}`);
+  return JSON.parse(fs.readFileSync(out, "utf8")) as Registered[];
+}
+
+describe("the Pulumi.yaml stack", () => {
+  it("declares typed config with descriptions, in the namespace the provider reads, and no credential defaults", () => {
+    expect(project.name).toBe("mde");
+    expect(project.main).toBe("examples/pulumi/index.ts");
+    for (const [key, spec] of Object.entries(project.config)) {
+      expect(spec, key).toMatchObject({ type: expect.any(String), description: expect.any(String) });
+    }
+    expect((project.config.runbook as { default?: unknown }).default).toBeUndefined();
+    for (const secret of ["clientSecret", "clientCertificate", "accessToken"]) {
+      expect(project.config[secret], secret).toBeUndefined();
+    }
+  });
+
+  it("runs a runbook: its library files, then the collection depending on them", () => {
+    const regs = runStack({ "mde:runbook": "examples/runbooks/triage.yaml", "mde:trigger": "2026-11-23" });
+    const lib = regs.find((r) => r.type === "pulumi-nodejs:dynamic/mde:LibraryFile");
+    const col = regs.find((r) => r.type === "pulumi-nodejs:dynamic/mde:LiveResponseCollection");
+    expect(lib?.name).toBe("collect-triage.ps1");
+    expect(lib?.inputs).toMatchObject({
+      fileName: "collect-triage.ps1",
+      path: path.join("examples", "scripts", "collect-triage.ps1"),
+      hasParameters: true,
+    });
+    expect(col?.name).toBe("triage-ir-1234");
+    expect(col?.inputs).toMatchObject({
+      name: "triage-ir-1234",
+      targets: { tags: ["Finance", "HR"] },
+      commands: [
+        { runScript: "collect-triage.ps1", args: "-Days 7" },
+        { getFile: "C:\\Windows\\Temp\\triage.zip" },
+      ],
+      comment: "IR-1234 initial triage",
+      triggers: ["2026-11-23"],
+      outputRoot: "mde-lr-out/pulumi",
+      options: { timeout: "45m", maxDevices: 10 },
+    });
+    expect(typeof col?.inputs.__provider).toBe("string");
+  });
+
+  it("lets stack config replace the runbook's targets with device ids", () => {
+    const ids = ["a".repeat(40), "b".repeat(40)];
+    const regs = runStack({
+      "mde:runbook": "examples/runbooks/triage.yaml",
+      "mde:machineIds": JSON.stringify(ids),
+    });
+    const col = regs.find((r) => r.type === "pulumi-nodejs:dynamic/mde:LiveResponseCollection");
+    expect(col?.inputs.machineIds).toEqual(ids);
+    expect(col?.inputs.targets).toBeUndefined();
+  });
+});
