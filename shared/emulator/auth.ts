@@ -89,6 +89,8 @@ export type AuthResult =
 
 export class TokenAuthority {
   private readonly key = randomBytes(32);
+  /** Tokens whose signature already verified: polling reuses one token for thousands of calls. */
+  private readonly verified = new Map<string, Record<string, unknown>>();
 
   issue(request: TokenRequest): string {
     const iat = Math.floor(request.issuedAt / 1000);
@@ -116,9 +118,16 @@ export class TokenAuthority {
     if (!match?.[1]) {
       return { ok: false, status: 401, message: "Authorization header with a Bearer token is required" };
     }
-    const jwt = decodeJwt(match[1]);
-    if (!jwt || !verifyHs256(jwt, this.key)) return { ok: false, status: 401, message: "Invalid token" };
-    const { exp, aud, appid, tid, roles } = jwt.claims;
+    const raw = match[1];
+    let claims = this.verified.get(raw);
+    if (!claims) {
+      const jwt = decodeJwt(raw);
+      if (!jwt || !verifyHs256(jwt, this.key)) return { ok: false, status: 401, message: "Invalid token" };
+      claims = jwt.claims;
+      if (this.verified.size >= 1_024) this.verified.clear();
+      this.verified.set(raw, claims);
+    }
+    const { exp, aud, appid, tid, roles } = claims;
     if (typeof exp !== "number" || exp * 1000 <= now) {
       return { ok: false, status: 401, message: "The access token has expired" };
     }
