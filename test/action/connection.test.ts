@@ -36,6 +36,22 @@ describe("OIDC assertion", () => {
     expect(assertion.lastClaims()).toEqual({ sub: "s3", aud: "api://AzureADTokenExchange" });
   });
 
+  it("never re-uses a token within a minute of its own exp", async () => {
+    let t = 1_000_000;
+    let n = 0;
+    const assertion = githubOidcAssertion(
+      "api://x",
+      async () => jwt({ sub: `s${++n}`, exp: Math.floor((t + 90_000) / 1000) }),
+      () => t,
+    );
+    const first = await assertion();
+    t += 20_000;
+    expect(await assertion()).toBe(first);
+    t += 15_000; // 55 s left on the token: too close
+    expect(await assertion()).not.toBe(first);
+    expect(n).toBe(2);
+  });
+
   it("explains a missing id-token permission", async () => {
     const assertion = githubOidcAssertion("api://x", async () => {
       throw new Error("Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable");
