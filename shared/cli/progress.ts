@@ -3,6 +3,7 @@
  * times a second at most). Otherwise (CI logs, pipes): plain lines — each submission and each
  * finished device, plus a summary line every `plainEveryMs`.
  */
+import { basename } from "node:path";
 import type { RunEvent } from "../run/types.js";
 import { type CliIo, paint, statusStyle } from "./io.js";
 import { table } from "./table.js";
@@ -89,7 +90,7 @@ abstract class BaseView implements ProgressView {
       case "collected": {
         const row = this.row(event.machineId);
         row.step = event.step;
-        row.detail = `collected ${event.file} (${event.bytes} bytes)`;
+        row.detail = `collected ${basename(event.file)} (${event.bytes} bytes)`;
         break;
       }
       case "deviceDone": {
@@ -162,6 +163,7 @@ class PlainView extends BaseView {
 class LiveView extends BaseView {
   private drawnLines = 0;
   private dirty = false;
+  private stopped = false;
   private readonly timer: NodeJS.Timeout;
 
   constructor(io: CliIo) {
@@ -185,21 +187,26 @@ class LiveView extends BaseView {
   }
 
   private flush(): void {
-    if (!this.dirty) return;
+    if (!this.dirty || this.stopped) return;
     this.dirty = false;
     const order = (s: string) => (/InProgress|submitted|Pending/.test(s) ? 0 : s === "queued" ? 1 : 2);
     const rows = [...this.devices.values()].sort((a, b) => order(a.status) - order(b.status));
     const shown = rows.slice(0, MAX_LIVE_ROWS);
+    // Lines must not wrap, or moving the cursor back over the frame would miss rows: the name gets
+    // up to 40 columns, the detail whatever is left of the terminal's width.
+    const nameWidth = Math.min(40, Math.max(4, ...shown.map((r) => r.name.length)));
+    const detailWidth = Math.max(10, this.io.columns - nameWidth - 30);
+    const cut = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s);
     const lines = [
       `${paint(this.io, "bold", `run ${this.runId}`)}  ${this.summary()}`,
       table(
         shown.map((r) => [
-          r.name,
+          cut(r.name, nameWidth),
           paint(this.io, statusStyle(r.status), r.status),
           r.step === null ? "" : `step ${r.step}`,
-          r.detail,
+          cut(r.detail, detailWidth),
         ]),
-        { maxCell: Math.max(20, Math.floor(this.io.columns / 3)) },
+        { maxCell: Number.POSITIVE_INFINITY },
       ),
     ].filter((l) => l !== "");
     if (rows.length > shown.length) lines.push(`  … and ${rows.length - shown.length} more`);
@@ -209,10 +216,14 @@ class LiveView extends BaseView {
     this.drawnLines = text.split("\n").length - 1;
   }
 
+  /** Draws the final frame once and leaves it: later output (the report) goes below it. */
   stop(): void {
+    if (this.stopped) return;
     clearInterval(this.timer);
     this.dirty = true;
     this.flush();
+    this.stopped = true;
+    this.drawnLines = 0;
   }
 }
 

@@ -58,6 +58,12 @@ describe("live progress view (terminal)", () => {
     vi.advanceTimersByTime(1000);
     expect(io.written.length).toBe(frames); // nothing changed, nothing redrawn
     view.stop();
+    // The final frame stays; the report printed after it must never be drawn over.
+    const afterStop = io.written.length;
+    view.stop();
+    view.onEvent({ type: "progress", done: 2, total: 2, pending: 0, running: 0, queued: 0 });
+    vi.advanceTimersByTime(1000);
+    expect(io.written.length).toBe(afterStop);
   });
 
   it("prints warnings above the table", () => {
