@@ -10,6 +10,7 @@ import type { MdeApi } from "../shared/api/types.js";
 import { FINAL_ACTION_STATUSES } from "../shared/api/types.js";
 import type { MachineReport, RunReport } from "../shared/report/types.js";
 import { cancelRun, PLAN_FILE, readReport, resumeRun, startRun } from "../shared/run/index.js";
+import type { Limits } from "../shared/runbook/types.js";
 import { checkCollection, detachAfterMs } from "./checkCollection.js";
 import { connect } from "./connect.js";
 import { diffCollection } from "./diff.js";
@@ -125,29 +126,25 @@ export async function create(settings: ProviderSettings, inputs: Record<string, 
   const folder = newRunFolder(args.outputRoot);
   const outDir = path.resolve(folder);
   const api = connect(settings, runbook.options.limits);
+  let report: RunReport;
   try {
-    let report: RunReport;
-    try {
-      report = await startRun(
-        { api },
-        {
-          runbook,
-          baseDir: process.cwd(),
-          outDir,
-          ...(args.detachAfter !== undefined ? { detachAfterMs: detachAfterMs(args.detachAfter) } : {}),
-        },
-      );
-    } catch (e) {
-      // Nothing submitted: a plain failure records nothing, which is right. Something submitted: record
-      // it (partial state) so the actions are not orphaned and destroy can cancel them.
-      const partial = await readReport(outDir).catch(() => undefined);
-      if (!partial || partial.machines.every((m) => m.actionIds.length === 0)) throw e;
-      return settle(partial, folder, inputs, `run stopped: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    return settle(report, folder, inputs);
-  } finally {
-    await api.close();
+    report = await startRun(
+      { api },
+      {
+        runbook,
+        baseDir: process.cwd(),
+        outDir,
+        ...(args.detachAfter !== undefined ? { detachAfterMs: detachAfterMs(args.detachAfter) } : {}),
+      },
+    );
+  } catch (e) {
+    // Nothing submitted: a plain failure records nothing, which is right. Something submitted: record
+    // it (partial state) so the actions are not orphaned and destroy can cancel them.
+    const partial = await readReport(outDir).catch(() => undefined);
+    if (!partial || partial.machines.every((m) => m.actionIds.length === 0)) throw e;
+    return settle(partial, folder, inputs, `run stopped: ${e instanceof Error ? e.message : String(e)}`);
   }
+  return settle(report, folder, inputs);
 }
 
 /** Actions of devices still pending in `state` that the service has not finished yet. */
@@ -180,12 +177,8 @@ export async function read(settings: ProviderSettings, id: string, props: Record
   }
   const runbook = buildRunbook(inputsOf(props) as unknown as CollectionInputs);
   const api = connect(settings, runbook.options.limits);
-  try {
-    const report = await resumeRun({ api }, outDir, { detachAfterMs: runbook.options.pollIntervalMs + 1000 });
-    return { id, props: toPlain({ ...props, ...outputsOf(report, state.outputDir) }) };
-  } finally {
-    await api.close();
-  }
+  const report = await resumeRun({ api }, outDir, { detachAfterMs: runbook.options.pollIntervalMs + 1000 });
+  return { id, props: toPlain({ ...props, ...outputsOf(report, state.outputDir) }) };
 }
 
 /**
@@ -215,19 +208,22 @@ export async function remove(
 ): Promise<void> {
   const state = props as unknown as CollectionState;
   if (!hasPending(state)) return;
-  const api = connect(settings);
+  // The run's own quotas, so this shares the client (and its call budget) with the deployment's runs.
+  let limits: Partial<Limits> | undefined;
   try {
-    const outDir = path.resolve(state.outputDir);
-    if (hasJournal(outDir)) {
-      await cancelRun({ api }, outDir);
-      return;
-    }
-    for (const actionId of await unfinishedActions(api, state.machines ?? [])) {
-      await api
-        .cancelMachineAction(actionId, `mde-live-response: run ${id} destroyed`)
-        .catch((e: unknown) => console.warn(`mde-live-response: could not cancel ${actionId}: ${String(e)}`));
-    }
-  } finally {
-    await api.close();
+    limits = buildRunbook(inputsOf(props) as unknown as CollectionInputs).options.limits;
+  } catch {
+    limits = undefined;
+  }
+  const api = connect(settings, limits);
+  const outDir = path.resolve(state.outputDir);
+  if (hasJournal(outDir)) {
+    await cancelRun({ api }, outDir);
+    return;
+  }
+  for (const actionId of await unfinishedActions(api, state.machines ?? [])) {
+    await api
+      .cancelMachineAction(actionId, `mde-live-response: run ${id} destroyed`)
+      .catch((e: unknown) => console.warn(`mde-live-response: could not cancel ${actionId}: ${String(e)}`));
   }
 }

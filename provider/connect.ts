@@ -1,7 +1,7 @@
 /**
  * Turns the provider's stack settings into an MDE client. Runs only in the dynamic-provider host.
  */
-import { createMdeClient } from "../shared/api/client.js";
+import { createMdeClient, type MdeClient } from "../shared/api/client.js";
 import type { ConnectionOptions } from "../shared/config/settings.js";
 import type { Limits } from "../shared/runbook/types.js";
 import type { ProviderSettings } from "./settings.js";
@@ -22,9 +22,20 @@ export function connectionOptions(settings: ProviderSettings): ConnectionOptions
   return options;
 }
 
-export function connect(
-  settings: ProviderSettings,
-  limits?: Partial<Limits>,
-): ReturnType<typeof createMdeClient> {
-  return createMdeClient({ ...connectionOptions(settings), ...(limits ? { limits } : {}) });
+/**
+ * One client per connection and quota set for the life of the host process, shared by every resource
+ * of the deployment: the client is the choke point that keeps the tenant's call quotas, so collections
+ * and library files running in parallel must go through the same one. It also reuses the token.
+ */
+const clients = new Map<string, MdeClient>();
+
+export function connect(settings: ProviderSettings, limits?: Partial<Limits>): MdeClient {
+  // Kept in this process's memory only; the key holds the settings (secrets included) and never leaves it.
+  const key = JSON.stringify([settings, limits ?? null]);
+  let client = clients.get(key);
+  if (!client) {
+    client = createMdeClient({ ...connectionOptions(settings), ...(limits ? { limits } : {}) });
+    clients.set(key, client);
+  }
+  return client;
 }

@@ -45,8 +45,9 @@ function outputsOf(entity: LibraryEntity): LibraryFileOutputs {
 async function upload(settings: ProviderSettings, inputs: LibraryFileInputs, overrideIfExists: boolean) {
   const content = libraryContent(inputs);
   const api = connect(settings);
+  let entity: LibraryEntity;
   try {
-    const entity = await api.uploadLibraryFile({
+    entity = await api.uploadLibraryFile({
       fileName: inputs.fileName,
       content,
       ...(inputs.description !== undefined ? { description: inputs.description } : {}),
@@ -56,8 +57,6 @@ async function upload(settings: ProviderSettings, inputs: LibraryFileInputs, ove
       ...(inputs.hasParameters !== undefined ? { hasParameters: inputs.hasParameters } : {}),
       overrideIfExists,
     });
-    // The hash of what was sent now, not what check saw: the file may have changed in between.
-    return toPlain({ ...inputs, contentSha256: sha256Hex(content), ...outputsOf(entity) });
   } catch (e) {
     if (!overrideIfExists && e instanceof MdeApiError && /already exists/i.test(e.message)) {
       throw new InputError(
@@ -67,9 +66,9 @@ async function upload(settings: ProviderSettings, inputs: LibraryFileInputs, ove
       );
     }
     throw e;
-  } finally {
-    await api.close();
   }
+  // The hash of what was sent now, not what check saw: the file may have changed in between.
+  return toPlain({ ...inputs, contentSha256: sha256Hex(content), ...outputsOf(entity) });
 }
 
 export async function create(settings: ProviderSettings, inputs: Record<string, unknown>) {
@@ -93,14 +92,11 @@ export async function remove(
   props: Record<string, unknown>,
 ): Promise<void> {
   const fileName = typeof props.fileName === "string" ? props.fileName : id;
-  const api = connect(settings);
   try {
-    await api.deleteLibraryFile(fileName);
+    await connect(settings).deleteLibraryFile(fileName);
   } catch (e) {
     // Already gone is what delete wants.
     if (!(e instanceof NotFoundError)) throw e;
-  } finally {
-    await api.close();
   }
 }
 
@@ -112,13 +108,7 @@ export async function remove(
 export async function read(settings: ProviderSettings, id: string, props: Record<string, unknown>) {
   const state = props as unknown as LibraryFileState;
   const fileName = state.fileName ?? id;
-  const api = connect(settings);
-  let files: LibraryEntity[];
-  try {
-    files = await api.listLibraryFiles();
-  } finally {
-    await api.close();
-  }
+  const files = await connect(settings).listLibraryFiles();
   // Name matching in the library is undocumented (mde-api.md §8.15): prefer exact, accept case-insensitive.
   const entity =
     files.find((f) => f.fileName === fileName) ??

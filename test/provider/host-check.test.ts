@@ -3,6 +3,9 @@
  * run produced. No service needed: these never connect.
  */
 import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Props, ProviderHost } from "./host.js";
 import { assertBuilt, makeProgramDir, runProgram } from "./program.js";
@@ -99,6 +102,22 @@ describe("LiveResponseCollection check (through the host)", () => {
     expect(failures.map((f) => f.reason).join("\n")).not.toMatch(/line \d+, column/);
   });
 
+  it("takes further runbook options with the runbook's validation, naming options.* paths", async () => {
+    const ok = await checkCollection({
+      machineIds: [DEVICE],
+      commands: [{ getFile: "C:\\a" }],
+      options: { canary: 1, onIneligible: "fail", limits: { submitPerMinute: 5 } },
+    });
+    expect(ok.failures).toEqual([]);
+    const bad = await checkCollection({
+      machineIds: [DEVICE],
+      commands: [{ getFile: "C:\\a" }],
+      timeout: "forever",
+      options: { canary: "x", onIneligible: "maybe" },
+    });
+    expect(properties(bad.failures)).toEqual(["options.canary", "options.onIneligible", "timeout"]);
+  });
+
   it("requires targets or machineIds (not both) and commands", async () => {
     expect(properties((await checkCollection({ commands: [{ getFile: "C:\\a" }] })).failures)).toEqual([
       "targets",
@@ -130,6 +149,29 @@ describe("LiveResponseCollection check (through the host)", () => {
     expect(failures).toEqual([]);
     const partly = await checkCollection({ machineIds: UNKNOWN, commands: [{ getFile: 7 }] });
     expect(properties(partly.failures)).toEqual(["commands[0].getFile"]);
+  });
+});
+
+describe("loading the provider", () => {
+  it("falls back to the package it was serialized from when the program directory cannot resolve it", async () => {
+    // e.g. a stack inside this repository, or an `npm link`: no node_modules/mde-live-response next to it.
+    const bare = fs.mkdtempSync(path.join(os.tmpdir(), "mde-lr-bare-"));
+    const other = await ProviderHost.start(bare);
+    try {
+      await other.configure({});
+      const { failures } = await other.check(
+        other.urn(COLLECTION, "c"),
+        {},
+        {
+          machineIds: ["nope"],
+          commands: [{ getFile: "C:\\a" }],
+          __provider: collectionProvider,
+        },
+      );
+      expect(properties(failures)).toEqual(["machineIds[0]"]);
+    } finally {
+      await other.stop();
+    }
   });
 });
 

@@ -167,6 +167,53 @@ describe("LibraryFile through the dynamic-provider host", () => {
     expect(await librarySha("theirs.ps1")).toBe(sha256("someone else's"));
   });
 
+  it("falls back to the MDE_* environment for settings missing from stack config", async () => {
+    const env = {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MDE_"))),
+      MDE_API_URL: emu.url,
+      MDE_AUTHORITY_HOST: emu.authorityHost,
+      MDE_TENANT_ID: emu.demoApp.tenantId,
+      MDE_CLIENT_ID: emu.demoApp.clientId,
+      MDE_CLIENT_SECRET: emu.demoApp.clientSecret,
+    };
+    const other = await ProviderHost.start(dir, { env });
+    try {
+      // Only the CA comes from config: env and config combine per setting.
+      await other.configure({ "mde:caPem": emu.caPem });
+      const inputs = (
+        await other.check(urn("env"), {}, { content: "env", fileName: "env.ps1", __provider: provider })
+      ).inputs;
+      const created = await other.create(urn("env"), inputs);
+      expect(created.properties.sha256).toBe(sha256("env"));
+      await other.delete(urn("env"), created.id, created.properties);
+      expect(emu.state.libraryFileNames()).not.toContain("env.ps1");
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it("fails with the missing setting named, as config key and variable", async () => {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MDE_")));
+    const other = await ProviderHost.start(dir, { env });
+    try {
+      await other.configure({ "mde:apiUrl": emu.url, "mde:clientSecret": "s3cret-value" }, [
+        "mde:clientSecret",
+      ]);
+      const inputs = (
+        await other.check(urn("x"), {}, { content: "x", fileName: "x.ps1", __provider: provider })
+      ).inputs;
+      const error = await other.create(urn("x"), inputs).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error?.message).toMatch(/tenantId \(MDE_TENANT_ID\)/);
+      expect(error?.message).not.toContain("s3cret-value");
+      expect(other.output).not.toContain("s3cret-value");
+    } finally {
+      await other.stop();
+    }
+  });
+
   it("never answers with a credential in clear", () => {
     const text = JSON.stringify(answers) + host.output;
     expect(text).not.toContain(emu.demoApp.clientSecret);
