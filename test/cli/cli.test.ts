@@ -2,7 +2,7 @@
  * The `mde-lr` CLI as a process: validate, plan, run (embedded emulator and a separately started one),
  * exit codes, --json, NO_COLOR, Ctrl-C, detach + resume. Emulator records prove what was (not) submitted.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +17,7 @@ import {
 import { ensureBuilt, ROOT, runCli } from "./helpers.js";
 
 const EXAMPLES = join(ROOT, "examples/runbooks");
+const EXAMPLE_FILES = readdirSync(EXAMPLES).filter((f) => f.endsWith(".yaml"));
 const SCALE = 60;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for ANSI escapes is the point
 const ANSI = /\u001b\[/;
@@ -79,7 +80,7 @@ describe("help and usage", () => {
 });
 
 describe("validate", () => {
-  it.each(["triage.yaml", "memory-dump.yaml", "push-tool-run-collect.yaml"])("accepts %s", async (file) => {
+  it.each(EXAMPLE_FILES)("accepts %s", async (file) => {
     const r = await runCli(["validate", join(EXAMPLES, file)]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -141,27 +142,24 @@ describe("plan", () => {
 });
 
 describe("run", () => {
-  it.each(["triage.yaml", "memory-dump.yaml", "push-tool-run-collect.yaml"])(
-    "run %s --emulator succeeds end to end (exit 0)",
-    async (file) => {
-      const out = join(tmp, `emb-${file}`);
-      const r = await runCli([
-        "run",
-        join(EXAMPLES, file),
-        "--emulator",
-        "--emulator-scale",
-        String(SCALE),
-        "--out",
-        out,
-      ]);
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/: succeeded/);
-      const report = JSON.parse(readFileSync(join(out, "report.json"), "utf8"));
-      expect(report.status).toBe("succeeded");
-      expect(report.machines.length).toBeGreaterThan(0);
-      expect(existsSync(join(out, "summary.md"))).toBe(true);
-    },
-  );
+  it.each(EXAMPLE_FILES)("run %s --emulator succeeds end to end (exit 0)", async (file) => {
+    const out = join(tmp, `emb-${file}`);
+    const r = await runCli([
+      "run",
+      join(EXAMPLES, file),
+      "--emulator",
+      "--emulator-scale",
+      String(SCALE),
+      "--out",
+      out,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/: succeeded/);
+    const report = JSON.parse(readFileSync(join(out, "report.json"), "utf8"));
+    expect(report.status).toBe("succeeded");
+    expect(report.machines.length).toBeGreaterThan(0);
+    expect(existsSync(join(out, "summary.md"))).toBe(true);
+  });
 
   it("--json prints the report; the emulator saw exactly one submission per device", async () => {
     const out = join(tmp, "json-run");

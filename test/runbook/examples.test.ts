@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMdeClient, type MdeClient } from "../../shared/api/client.js";
 import { ScaledClock } from "../../shared/clock.js";
 import { demoEmulatorOptions, type EmulatorHandle, startEmulator } from "../../shared/emulator/index.js";
-import { buildPlan } from "../../shared/plan/index.js";
+import { buildPlan, packSteps } from "../../shared/plan/index.js";
 import { startRun } from "../../shared/run/index.js";
 import { loadRunbook } from "../../shared/runbook/index.js";
 
@@ -34,8 +34,10 @@ afterAll(async () => {
 });
 
 describe("example runbooks", () => {
-  it("there are at least three", () => {
+  it("there are at least three, and one needs more than one action per device", async () => {
     expect(files.length).toBeGreaterThanOrEqual(3);
+    const rb = await loadRunbook(join(EXAMPLES, "triage-and-clean-up.yaml"));
+    expect(packSteps(rb.commands).map((a) => a.steps)).toEqual([[1, 2], [3]]);
   });
 
   it.each(files)("%s points editors at the shipped schema and its library files exist", async (file) => {
@@ -58,8 +60,10 @@ describe("example runbooks", () => {
       const report = await startRun({ api, clock: emu.clock }, { runbook: rb, baseDir: EXAMPLES, outDir });
       expect(report.status).toBe("succeeded");
       const getFiles = rb.commands.filter((c) => c.type === "GetFile").length;
+      const actionsPerDevice = plan.devices[0]!.actions.length;
       for (const m of report.machines) {
         expect(m.status, `${m.computerDnsName}: ${JSON.stringify(m.error)}`).toBe("succeeded");
+        expect(m.actionIds).toHaveLength(actionsPerDevice);
         const collected = m.commands.filter((c) => c.type === "GetFile" && c.file !== null);
         expect(collected).toHaveLength(getFiles);
         for (const c of collected) expect(existsSync(join(outDir, c.file!))).toBe(true);
