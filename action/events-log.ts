@@ -7,9 +7,12 @@ import { redact } from "../shared/redact.js";
 import type { RunEvent } from "../shared/run/types.js";
 
 const PROGRESS_EVERY_MS = 15_000;
+/** The UI shows 10 warnings per step; keep room for the grouped failure annotations. */
+const MAX_WARNING_ANNOTATIONS = 5;
 
 export function createEventLogger(now: () => number = Date.now): (event: RunEvent) => void {
-  let lastProgress = 0;
+  let lastProgress = Number.NEGATIVE_INFINITY;
+  let warnings = 0;
   const info = (line: string) => core.info(redact(line));
   return (event) => {
     try {
@@ -40,7 +43,12 @@ export function createEventLogger(now: () => number = Date.now): (event: RunEven
           }
           break;
         case "warning":
-          core.warning(redact(event.message));
+          warnings++;
+          if (warnings <= MAX_WARNING_ANNOTATIONS) core.warning(redact(event.message));
+          else info(`warning: ${event.message}`);
+          if (warnings === MAX_WARNING_ANNOTATIONS) {
+            info("Further warnings are logged as plain lines (the UI shows only 10 annotations per step).");
+          }
           break;
         case "finished":
           info(`Run finished: ${event.status}`);
