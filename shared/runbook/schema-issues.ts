@@ -195,12 +195,19 @@ export function schemaIssues(
 ): ValidationIssue[] {
   // A oneOf failure explains its branches; drop the per-branch "required" noise under it.
   const oneOfAt = new Set(errors.filter((e) => e.keyword === "oneOf").map((e) => e.instancePath));
+  const unknownKeyAt = new Set(
+    errors.filter((e) => e.keyword === "additionalProperties").map((e) => e.instancePath),
+  );
   const issues: ValidationIssue[] = [];
   const seen = new Set<string>();
   for (const e of errors) {
     if (/\/oneOf\/\d+\//.test(e.schemaPath) && oneOfAt.has(e.instancePath)) continue;
     // "args without runScript" is already explained by the step's oneOf message when that failed too.
     if (e.keyword === "dependencies" && oneOfAt.has(e.instancePath)) continue;
+    // A step with none of the kinds but an unknown key (e.g. "runscript"): the unknown-key message,
+    // with its "did you mean", is the one problem to report.
+    if (e.keyword === "oneOf" && e.params.passingSchemas === null && unknownKeyAt.has(e.instancePath))
+      continue;
     // A type error on a value makes its other complaints (pattern of a number, ...) noise.
     const segments = pointerToSegments(e.instancePath, data);
     const draft = humanize(e, segments);

@@ -265,7 +265,17 @@ describe("parseSteps", () => {
   });
 });
 
-describe("step issues found by fuzzing", () => {
+describe("step issues found by fuzzing and review", () => {
+  it("reports a mistyped step kind once, with a suggestion", () => {
+    const issues = issuesOf(() => parseSteps([{ runscript: "a.ps1" }], "commands"));
+    expect(issues).toEqual([
+      {
+        path: "commands[0].runscript",
+        message: expect.stringMatching(/unknown key; did you mean "runScript"\?/),
+      },
+    ]);
+  });
+
   it("explains args on a putFile step", () => {
     const issues = issuesOf(() => parseSteps([{ putFile: "tool.exe", args: "-x" }], "commands"));
     expect(issues).toEqual([
