@@ -174,6 +174,22 @@ describe("action end to end", () => {
     expect(post.log).toContain("nothing to clean up");
   });
 
+  it("an artifact name clash names the artifact and the fix, and keeps the results on disk", async () => {
+    const inputs = { runbook: runbookYaml([WS1]), ...secretInputs(world.emu), "artifact-name": "ir-results" };
+    const first = await world.runner().run("main", inputs);
+    expect(first.exitCode, first.log).toBe(0);
+    const second = await world.runner().run("main", inputs);
+    expect(second.exitCode).toBe(1);
+    const message = errors(second).find((e) => e.startsWith("Results not uploaded")) ?? "";
+    expect(message).toContain('An artifact named "ir-results" already exists');
+    expect(message).toContain("Set a unique artifact-name");
+    expect(second.outputs["status"]).toBe("succeeded");
+    expect(second.outputs["artifact-id"]).toBe("");
+    const report = JSON.parse(readFileSync(second.outputs["report"] ?? "", "utf8")) as RunReport;
+    expect(report.counts.succeeded).toBe(1);
+    expect(second.summary).toContain("kept on disk");
+  });
+
   it("rejects bad inputs with errors naming them, before any call to MDE (exit 2)", async () => {
     const before = world.emu.records.length;
     const runner = world.runner();
