@@ -57,6 +57,8 @@ export interface Action {
   cancel?: { at: number; requestor: string; comment: string | null };
   events: Event[] | null;
   emitted: number;
+  /** The entity once final: it never changes again, and polling re-reads it constantly. */
+  finalEntity?: Record<string, unknown>;
 }
 
 export interface LifecycleSettings {
@@ -319,6 +321,7 @@ export class ActionStore {
 
   /** The MachineAction entity as the API shows it at `now` (§5.1). */
   entity(action: Action, now: number): Record<string, unknown> {
+    if (action.finalEntity) return action.finalEntity;
     this.settle(action, now);
     const status = this.status(action, now);
     const cancelAt = action.cancel && action.cancel.at <= now ? action.cancel.at : Number.POSITIVE_INFINITY;
@@ -345,7 +348,7 @@ export class ActionStore {
       if (action.plan.startAt <= now) lastUpdate = Math.max(lastUpdate, action.plan.startAt);
       if (action.plan.endAt <= now) lastUpdate = Math.max(lastUpdate, action.plan.endAt);
     }
-    return {
+    const entity: Record<string, unknown> = {
       id: action.id,
       type: "LiveResponse",
       title: null,
@@ -368,5 +371,7 @@ export class ActionStore {
       commands,
       troubleshootInfo: null,
     };
+    if (FINAL.has(status)) action.finalEntity = entity;
+    return entity;
   }
 }
