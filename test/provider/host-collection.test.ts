@@ -208,7 +208,9 @@ describe("LiveResponseCollection through the dynamic-provider host", () => {
     expect(emu.records.filter((r) => r.kind === "cancel")).toHaveLength(0);
   });
 
-  it("leaves a run pending past detachAfter, and refresh (read) fills in the results later", async () => {
+  it("leaves a run pending past detachAfter, and refresh (read) fills in the results later", {
+    timeout: 120_000,
+  }, async () => {
     const inputs = await checked("late", declaration({ machineIds: [LATE.id], detachAfter: 1 }));
     const { id: runId, properties: outs } = await create("late", inputs);
     expect(outs.status).toBe("pending");
@@ -221,7 +223,7 @@ describe("LiveResponseCollection through the dynamic-provider host", () => {
 
     emu.configure({ devices: [{ ...LATE, offline: false }] });
     let props = still.properties;
-    for (let i = 0; i < 10 && props.status === "pending"; i++) {
+    for (let i = 0; i < 20 && props.status === "pending"; i++) {
       const r = await host.read(urn("late"), runId, props, inputs);
       expect(r.id).toBe(runId);
       props = r.properties;
