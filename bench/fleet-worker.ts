@@ -27,6 +27,7 @@ export interface FleetOutcome {
   /** Service ms: startRun called, first submission, last device done, startRun returned. */
   startedAt: number;
   firstSubmitAt: number | null;
+  lastSubmitAt: number | null;
   lastDeviceDoneAt: number | null;
   returnedAt: number;
   /** Real ms from the last device done to startRun returning (report, summary, manifest). */
@@ -69,11 +70,15 @@ childMain<FleetJob, FleetOutcome>(async (job) => {
     },
   });
   let firstSubmitAt: number | null = null;
+  let lastSubmitAt: number | null = null;
   let lastDeviceDoneAt: number | null = null;
   let lastDeviceDoneReal = 0;
   let devicesDone = 0;
   const onEvent = (e: RunEvent) => {
-    if (e.type === "submitted" && firstSubmitAt === null) firstSubmitAt = clock.now();
+    if (e.type === "submitted") {
+      lastSubmitAt = clock.now();
+      firstSubmitAt ??= lastSubmitAt;
+    }
     if (e.type === "deviceDone") {
       devicesDone++;
       lastDeviceDoneAt = clock.now();
@@ -98,6 +103,7 @@ childMain<FleetJob, FleetOutcome>(async (job) => {
     return {
       startedAt,
       firstSubmitAt,
+      lastSubmitAt,
       lastDeviceDoneAt,
       returnedAt,
       finishRealMs: lastDeviceDoneAt === null ? 0 : realEnd - lastDeviceDoneReal,

@@ -13,14 +13,17 @@ export interface ChildReport<T> {
 
 type Message<T> = { ok: true; result: T; maxRssBytes: number } | { ok: false; error: string };
 
-/** Runs `script` (a bundled .mjs next to the caller) with `input` as JSON on argv[2]. */
+/**
+ * Runs `script` (a bundled .mjs next to the caller) and sends it `input` over IPC, not argv, so
+ * tokens in the input never show in the process list.
+ */
 export function runChild<I, T>(
   script: string,
   input: I,
   options: { timeoutMs: number; execArgv?: string[]; env?: NodeJS.ProcessEnv },
 ): Promise<ChildReport<T>> {
   return new Promise((resolve, reject) => {
-    const child = fork(script, [JSON.stringify(input)], {
+    const child = fork(script, [], {
       execArgv: options.execArgv ?? [],
       env: options.env ?? process.env,
       stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -44,15 +47,19 @@ export function runChild<I, T>(
       else reject(new Error(m.error));
     });
     child.on("error", fail);
+    child.send({ input });
     child.on("exit", (code, signal) =>
       fail(new Error(`${script} exited (${code ?? signal}) without a report`)),
     );
   });
 }
 
-/** The child side: parse the input, run `job`, send the report, exit. */
+/** The child side: wait for the input, run `job`, send the report, exit. */
 export function childMain<I, T>(job: (input: I) => Promise<T>): void {
-  const input = JSON.parse(process.argv[2] ?? "null") as I;
+  process.once("message", (m: { input: I }) => run(job, m.input));
+}
+
+function run<I, T>(job: (input: I) => Promise<T>, input: I): void {
   job(input).then(
     (result) => {
       const message: Message<T> = { ok: true, result, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
