@@ -307,8 +307,21 @@ export async function runScenario(scenario: ChaosScenario, options: DriverOption
   const keepLogs = options.keepSandbox !== undefined && options.keepSandbox !== "never";
   try {
     const foreignIds = await startForeignSessions(emu, scenario);
-    // Storm offsets count from the emulator's start (FaultInjector), which is the run's start here.
-    emu.configure({ faults: scenario.faults });
+    // The emulator counts storm offsets from its own start; the scenario counts from the first process.
+    const sinceStart = clock.now() - t0;
+    emu.configure({
+      faults: {
+        ...scenario.faults,
+        ...(scenario.faults.throttleStorms
+          ? {
+              throttleStorms: scenario.faults.throttleStorms.map((st) => ({
+                ...st,
+                startMs: st.startMs + sinceStart,
+              })),
+            }
+          : {}),
+      },
+    });
     const caFile = path.join(sandbox, "ca.pem");
     writeFileSync(caFile, emu.caPem);
     const before = snapshotTree(sandbox, (rel) => rel === "out" || rel.startsWith("out/"));

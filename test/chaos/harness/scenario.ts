@@ -80,6 +80,8 @@ export interface ScenarioOptions {
   faultRate?: number;
   /** Upper bound for a kill delay, real ms (runs are short at high clock scale). */
   maxKillDelayMs?: number;
+  /** Fault families never switched on (e.g. while a bug they expose is open). */
+  exclude?: readonly PlannedFault[];
 }
 
 const SCRIPT_POOL = ["triage.ps1", "collect.ps1", "memdump.ps1", "netstat.ps1", "persist.ps1"];
@@ -152,8 +154,10 @@ export function generateScenario(seed: number, options: ScenarioOptions = {}): C
   const maxDevices = options.maxDevices ?? 8;
   const faultRate = options.faultRate ?? 0.35;
   const planned: PlannedFault[] = [];
+  const excluded = new Set(options.exclude ?? []);
   const on = (kind: PlannedFault, p = faultRate): boolean => {
-    const yes = rngFaults.chance(p);
+    // Always draw, so excluding a family does not shift the rest of the scenario.
+    const yes = rngFaults.chance(p) && !excluded.has(kind);
     if (yes) planned.push(kind);
     return yes;
   };
@@ -224,16 +228,18 @@ export function generateScenario(seed: number, options: ScenarioOptions = {}): C
   }
   const storms: { startMs: number; durationMs: number; retryAfter: boolean }[] = [];
   if (on("throttleStorm")) {
+    // Offsets from the first process's start (the driver shifts them): loading, signing in and planning
+    // take ~0.75 s real (~5 service minutes at ×400) before the first submission.
     storms.push({
-      startMs: rngFaults.int(0, 5) * MINUTE,
-      durationMs: rngFaults.int(10, 90) * SECOND,
+      startMs: rngFaults.int(240, 840) * SECOND,
+      durationMs: rngFaults.int(60, 240) * SECOND,
       retryAfter: true,
     });
   }
   if (on("throttleStormNoRetryAfter")) {
     storms.push({
-      startMs: rngFaults.int(0, 5) * MINUTE,
-      durationMs: rngFaults.int(10, 60) * SECOND,
+      startMs: rngFaults.int(240, 840) * SECOND,
+      durationMs: rngFaults.int(45, 180) * SECOND,
       retryAfter: false,
     });
   }
@@ -247,8 +253,12 @@ export function generateScenario(seed: number, options: ScenarioOptions = {}): C
   const foreign: ForeignSession[] = [];
   if (on("busyDevice", faultRate / 2)) {
     for (const device of devices) {
-      if (device.offline || !rngFaults.chance(0.4) || !device.id) continue;
-      foreign.push({ machineId: device.id, scriptName: "foreign.ps1" });
+      if (device.offline || !device.id) continue;
+      const r = rngFaults.next();
+      // Someone else's API live response (visible, the run must not cancel it) or a portal session
+      // (invisible to the API, §7.20) holding the device for a few minutes.
+      if (r < 0.4) foreign.push({ machineId: device.id, scriptName: "foreign.ps1" });
+      else if (r < 0.6) device.busyUntil = rngFaults.int(1, 12) * MINUTE;
     }
   }
   const onActiveSession = rngFaults.chance(0.8) ? "wait" : "fail";
@@ -257,9 +267,10 @@ export function generateScenario(seed: number, options: ScenarioOptions = {}): C
   const killDelaysMs: number[] = [];
   const kills = rngKills.chance(0.6) ? rngKills.int(1, 3) : 0;
   for (let k = 0; k < kills; k++) killDelaysMs.push(rngKills.int(30, maxKill));
-  if (kills > 0) planned.push("sigkill");
+  if (kills > 0 && excluded.has("sigkill")) killDelaysMs.length = 0;
+  if (killDelaysMs.length > 0) planned.push("sigkill");
   let sigtermAfterMs: number | null = null;
-  if (rngKills.chance(0.1)) {
+  if (rngKills.chance(0.1) && !excluded.has("sigterm")) {
     sigtermAfterMs = rngKills.int(50, maxKill);
     planned.push("sigterm");
   }

@@ -32,7 +32,8 @@ async function main(): Promise<number> {
   const clock = new ScaledClock(clockSpec);
   const caPem = env.CHAOS_CA_FILE ? readFileSync(env.CHAOS_CA_FILE, "utf8") : undefined;
   // CHAOS_TRACE=1 adds the HTTP layer's hooks (paths, statuses, retries; never URLs' queries) to the log.
-  const t0 = clock.now();
+  // Trace times count from the driver's clock origin (≈ the emulator's start), like its fault offsets.
+  const t0 = clockSpec.serviceOrigin;
   const trace = env.CHAOS_TRACE === "1";
   const api = createMdeClient({
     caPem,
