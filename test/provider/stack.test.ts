@@ -56,6 +56,24 @@ require(path.resolve(main));
 process.on("beforeExit", () => fs.writeFileSync(outFile, JSON.stringify(captured)));
 `;
 
+const RUNBOOK = `name: stack-test
+comment: IR-9 stack
+targets:
+  tags: [Finance]
+commands:
+  - runScript: collect.ps1
+    args: -All
+  - getFile: 'C:\\Temp\\out.zip'
+library:
+  - path: scripts/collect.ps1
+    description: process list
+    hasParameters: true
+options:
+  timeout: 20m
+  canary: 1
+`;
+
+let runbookFile: string;
 let project: {
   name: string;
   main: string;
@@ -66,6 +84,11 @@ let project: {
 beforeAll(() => {
   assertBuilt();
   project = parse(fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8"));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mde-lr-runbook-"));
+  fs.mkdirSync(path.join(dir, "scripts"));
+  fs.writeFileSync(path.join(dir, "scripts", "collect.ps1"), "Get-Process");
+  runbookFile = path.join(dir, "stack-test.yaml");
+  fs.writeFileSync(runbookFile, RUNBOOK);
 });
 
 function runStack(config: Record<string, string>): Registered[] {
@@ -110,29 +133,38 @@ describe("the Pulumi.yaml stack", () => {
   });
 
   it("runs a runbook: its library files, then the collection depending on them", () => {
-    const regs = runStack({ "mde:runbook": "examples/runbooks/triage.yaml", "mde:trigger": "2026-11-23" });
+    const regs = runStack({ "mde:runbook": runbookFile, "mde:trigger": "2026-11-23" });
     const lib = regs.find((r) => r.type === "pulumi-nodejs:dynamic/mde:LibraryFile");
     const col = regs.find((r) => r.type === "pulumi-nodejs:dynamic/mde:LiveResponseCollection");
-    expect(lib?.name).toBe("collect-triage.ps1");
+    expect(lib?.name).toBe("collect.ps1");
     expect(lib?.inputs).toMatchObject({
-      fileName: "collect-triage.ps1",
-      path: path.join("examples", "scripts", "collect-triage.ps1"),
+      fileName: "collect.ps1",
+      description: "process list",
       hasParameters: true,
     });
-    expect(col?.name).toBe("triage-ir-1234");
+    // Relative to the program directory, where the provider host reads it.
+    expect(path.resolve(REPO, String(lib?.inputs.path))).toBe(
+      path.join(path.dirname(runbookFile), "scripts", "collect.ps1"),
+    );
+    expect(col?.name).toBe("stack-test");
     expect(col?.inputs).toMatchObject({
-      name: "triage-ir-1234",
-      targets: { tags: ["Finance", "HR"] },
-      commands: [
-        { runScript: "collect-triage.ps1", args: "-Days 7" },
-        { getFile: "C:\\Windows\\Temp\\triage.zip" },
-      ],
-      comment: "IR-1234 initial triage",
+      name: "stack-test",
+      targets: { tags: ["Finance"] },
+      commands: [{ runScript: "collect.ps1", args: "-All" }, { getFile: "C:\\Temp\\out.zip" }],
+      comment: "IR-9 stack",
       triggers: ["2026-11-23"],
       outputRoot: "mde-lr-out/pulumi",
-      options: { timeout: "45m", maxDevices: 10 },
+      options: { timeout: "20m", canary: 1 },
     });
     expect(typeof col?.inputs.__provider).toBe("string");
+  });
+
+  it("refuses a runbook with errors, naming the file, line and field", () => {
+    const bad = path.join(path.dirname(runbookFile), "bad.yaml");
+    fs.writeFileSync(bad, "name: bad\ntargets: { tags: [x] }\ncommands:\n  - getFile: 42\n");
+    expect(() => runStack({ "mde:runbook": bad })).toThrow(
+      /bad\.yaml[\s\S]*commands\[0\]\.getFile: [^\n]*line 4/,
+    );
   });
 
   it("lets stack config replace the runbook's targets with device ids", () => {
