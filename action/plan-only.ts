@@ -9,6 +9,7 @@ import type { Plan } from "../shared/plan/types.js";
 import { redact } from "../shared/redact.js";
 import type { Runbook } from "../shared/runbook/types.js";
 import type { ActionInputs } from "./inputs.js";
+import { writeSummary } from "./publish.js";
 import { escapeHtml } from "./summary.js";
 
 export function renderPlanSummary(plan: Plan): string {
@@ -55,5 +56,5 @@ export async function planOnly(
     JSON.stringify({ devices: plan.devices.length, actions: plan.actions, skipped: plan.skipped.length }),
   );
   core.setOutput("action-ids", "{}");
-  await core.summary.addRaw(redact(renderPlanSummary(plan))).write();
+  await writeSummary(renderPlanSummary(plan));
 }

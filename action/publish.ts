@@ -30,6 +30,15 @@ export function failureReason(report: RunReport, failOn: FailOn): string | null 
   return null;
 }
 
+/** The job summary is a nicety: without GITHUB_STEP_SUMMARY (a local runner) say so and go on. */
+export async function writeSummary(html: string): Promise<void> {
+  try {
+    await core.summary.addRaw(redact(html)).write();
+  } catch (error) {
+    core.warning(`Job summary not written: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 export function actionIdsByDevice(report: RunReport): Record<string, string[]> {
   return Object.fromEntries(report.machines.map((m) => [m.machineId, m.actionIds]));
 }
@@ -83,7 +92,7 @@ export async function publishResults(
     artifactNote,
     reportPath: upload?.ok ? null : reportPath,
   });
-  await core.summary.addRaw(redact(html)).write();
+  await writeSummary(html);
 
   for (const a of groupFailures(report)) {
     const emit = a.level === "error" ? core.error : core.warning;
