@@ -76,11 +76,29 @@ export async function startDemoEmulator(options: {
   });
 }
 
+const TENANT_FLAGS: [keyof ConnectionFlags, string][] = [
+  ["apiUrl", "--api-url"],
+  ["authorityHost", "--authority-host"],
+  ["tenantId", "--tenant-id"],
+  ["clientId", "--client-id"],
+  ["clientCertificate", "--client-certificate"],
+  ["cloud", "--cloud"],
+  ["region", "--region"],
+  ["caFile", "--ca-file"],
+];
+
 export async function connect(
   flags: ConnectionFlags,
   env: Record<string, string | undefined>,
 ): Promise<Connection> {
   if (flags.emulator) {
+    const clash = TENANT_FLAGS.find(([key]) => flags[key] !== undefined);
+    if (clash) {
+      throw new InputError(
+        "--emulator",
+        `can't be combined with ${clash[1]}: drop ${clash[1]} to use the local emulator, or drop --emulator to use that tenant`,
+      );
+    }
     const scale = parseScale(flags.emulatorScale, "--emulator-scale");
     const clock: Clock = scale === 1 ? systemClock : new ScaledClock({ scale });
     const emu = await startDemoEmulator({ clock });
@@ -112,6 +130,12 @@ export async function connect(
     }
   }
 
+  if (flags.emulatorScale !== undefined) {
+    throw new InputError(
+      "--emulator-scale",
+      "only applies with --emulator; add --emulator or drop --emulator-scale",
+    );
+  }
   const clock = clockFromEnv(env);
   const options = {
     ...(flags.apiUrl !== undefined ? { apiUrl: flags.apiUrl } : {}),

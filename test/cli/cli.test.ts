@@ -233,6 +233,18 @@ describe("run", () => {
     expect(r.stdout + r.stderr).not.toContain(token);
   });
 
+  it("exits 2 for contradictory connection flags", async () => {
+    const r = await runCli([
+      "plan",
+      join(EXAMPLES, "triage.yaml"),
+      "--emulator",
+      "--api-url",
+      "https://example.com",
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--emulator: can't be combined with --api-url/);
+  });
+
   it("exits 2 with a hint to pass --emulator when no credentials are configured", async () => {
     const r = await runCli(["run", join(EXAMPLES, "triage.yaml")]);
     expect(r.code).toBe(2);

@@ -41,19 +41,20 @@ async function drive(
   go: (ctx: RunContext) => Promise<RunReport>,
 ): Promise<number> {
   const interrupts = handleInterrupts(io);
-  const view: ProgressView | null = json ? null : createProgressView(io);
+  // Progress goes to stderr in every mode, so --json keeps stdout to the one JSON document.
+  const view: ProgressView = createProgressView(io);
   const onEvent = (event: RunEvent) => {
-    if (event.type === "planned") view?.setNames(namesFromPlan(outDir));
-    view?.onEvent(event);
+    if (event.type === "planned") view.setNames(namesFromPlan(outDir));
+    view.onEvent(event);
   };
   try {
     const report = await go({ api: conn.api, clock: conn.clock, signal: interrupts.signal, onEvent });
-    view?.stop();
+    view.stop();
     if (json) io.out(`${JSON.stringify({ ok: report.status === "succeeded", outDir, report }, null, 2)}\n`);
     else io.out(renderReport(io, report, outDir));
     return exitCodeForReport(report);
   } finally {
-    view?.stop();
+    view.stop();
     interrupts.dispose();
   }
 }
