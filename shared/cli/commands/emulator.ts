@@ -46,7 +46,7 @@ export async function emulatorCommand(io: CliIo, flags: EmulatorFlags): Promise<
       MDE_CA_FILE: caFile,
       ...(scale !== 1 ? { [CLOCK_SCALE_ENV]: String(scale), [CLOCK_ORIGIN_ENV]: String(realOrigin) } : {}),
     };
-    const envFile = join(dir, "mde-emulator.env");
+    const envFile = join(dir, "env");
     const lines = [...Object.entries(vars), ["MDE_CLIENT_SECRET", emu.demoApp.clientSecret]].map(
       ([k, v]) => `${k}=${v}`,
     );
