@@ -151,7 +151,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     { keepAlive: true, keepAliveTimeout: 65_000, requestTimeout: 0 },
     createRouter({ clock, state, auth: tokens, limiter, faults }),
   );
-  const tls = options.tlsCertificate ?? serverCertificate();
+  const tls = options.tlsCertificate ?? (await serverCertificate());
   const entra = new Entra(
     { clock, tokens, tokenLifetimeMs: () => faults.tokenLifetimeMs, authorityHost: () => authorityHost },
     apps,

@@ -3,7 +3,13 @@
  * and for test apps that sign client assertions. node-forge builds the X.509 structure; the RSA key
  * pair comes from Node's native crypto because forge's pure-JS key generation takes seconds.
  */
-import { createHash, generateKeyPairSync, X509Certificate } from "node:crypto";
+import {
+  createHash,
+  generateKeyPair,
+  generateKeyPairSync,
+  type KeyObject,
+  X509Certificate,
+} from "node:crypto";
 import forge from "node-forge";
 
 export interface GeneratedCertificate {
@@ -28,7 +34,25 @@ export interface CertificateOptions {
 }
 
 export function generateCertificate(options: CertificateOptions = {}): GeneratedCertificate {
-  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  return certificateFor(generateKeyPairSync("rsa", { modulusLength: 2048 }), options);
+}
+
+/** Same, with the key generated on the thread pool so the event loop keeps serving meanwhile. */
+export async function generateCertificateAsync(
+  options: CertificateOptions = {},
+): Promise<GeneratedCertificate> {
+  const keys = await new Promise<{ publicKey: KeyObject; privateKey: KeyObject }>((resolve, reject) =>
+    generateKeyPair("rsa", { modulusLength: 2048 }, (error, publicKey, privateKey) =>
+      error ? reject(error) : resolve({ publicKey, privateKey }),
+    ),
+  );
+  return certificateFor(keys, options);
+}
+
+function certificateFor(
+  { publicKey, privateKey }: { publicKey: KeyObject; privateKey: KeyObject },
+  options: CertificateOptions,
+): GeneratedCertificate {
   const publicPem = publicKey.export({ type: "spki", format: "pem" }).toString();
   const keyPem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
   const cert = forge.pki.createCertificate();
@@ -73,18 +97,21 @@ export function thumbprints(certPem: string): {
   };
 }
 
-let sharedServerCertificate: GeneratedCertificate | undefined;
+let sharedServerCertificate: Promise<GeneratedCertificate> | undefined;
 
 /**
  * The TLS identity of the authority host: valid for 127.0.0.1, ::1 and localhost. Generated once per
  * process and shared by every emulator in it (RSA key generation costs 100–500 ms; a test suite starts
  * dozens of emulators), which is harmless for a loopback-only test authority.
  */
-export function serverCertificate(): GeneratedCertificate {
-  sharedServerCertificate ??= generateCertificate({
+export function serverCertificate(): Promise<GeneratedCertificate> {
+  sharedServerCertificate ??= generateCertificateAsync({
     commonName: "mde-emulator authority",
     dnsNames: ["localhost"],
     ipAddresses: ["127.0.0.1", "::1"],
+  }).catch((error: unknown) => {
+    sharedServerCertificate = undefined; // let the next start try again
+    throw error;
   });
   return sharedServerCertificate;
 }
