@@ -217,6 +217,38 @@ describe("§7.2 Entra errors carry AADSTS codes", () => {
       700211,
     );
   });
+  test("§7.2 unknown resource in scope → 400 AADSTS500011; scope without /.default → AADSTS1002012", async () => {
+    expectAadsts(
+      await tokenForm({
+        ...base(),
+        client_secret: emu.demoApp.clientSecret,
+        scope: "https://example.invalid/.default",
+      }),
+      400,
+      500011,
+    );
+    expectAadsts(
+      await tokenForm({ ...base(), client_secret: emu.demoApp.clientSecret, scope: "Machine.Read.All" }),
+      400,
+      1002012,
+    );
+  });
+  test("§7.2 v1 endpoint with resource= (older docs) issues an API token", async () => {
+    const res = await undiciFetch(`${emu.authorityHost}/${emu.demoApp.tenantId}/oauth2/token`, {
+      method: "POST",
+      body: new URLSearchParams({
+        grant_type: "client_credentials",
+        client_id: emu.demoApp.clientId,
+        client_secret: emu.demoApp.clientSecret,
+        resource: "https://api.securitycenter.microsoft.com",
+      }),
+      dispatcher: new Agent({ connect: { ca: emu.caPem } }),
+    });
+    const body = (await res.json()) as { access_token: string; resource: string };
+    expect(res.status).toBe(200);
+    expect(body.resource).toBe("https://api.securitycenter.microsoft.com");
+    expect((await callApi(body.access_token)).status).toBe(200);
+  });
   test("§7.2 expires_in follows faults.tokenLifetimeMs and the token expires on the emulator clock", async () => {
     const { ManualClock } = await import("../../shared/emulator/index.js");
     const clock = new ManualClock();
