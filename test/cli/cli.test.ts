@@ -179,10 +179,11 @@ describe("run", () => {
   it("exits 1 when a device fails, with the failure in the report", async () => {
     const path = await runbookFile(
       "fails.yaml",
-      "name: fails\ntargets: {computerNames: [sql-srv-01.corp.contoso.com, dc-01.corp.contoso.com]}\ncommands: [{runScript: collect-triage.ps1}]\n",
+      "name: fails\ntargets: {computerNames: [sql-srv-01.corp.contoso.com, dc-01.corp.contoso.com, dc-1.corp.contoso.com]}\ncommands: [{runScript: collect-triage.ps1}]\n",
     );
     const r = await runCli(["run", path, "--out", join(tmp, "fails-run")], { env });
     expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/warning: target computerNames "dc-1.corp.contoso.com": no device named/);
     expect(r.stdout).toMatch(/partial/);
     expect(r.stdout).toMatch(/sql-srv-01\.corp\.contoso\.com\s+failed/);
     expect(r.stdout).toMatch(/dc-01\.corp\.contoso\.com\s+succeeded/);

@@ -21,15 +21,24 @@ export function exitCodeForReport(report: RunReport): 0 | 1 {
   return report.status === "succeeded" ? 0 : 1;
 }
 
-/** Device names for the progress view, from the plan the orchestrator wrote (best effort). */
-function namesFromPlan(outDir: string): Map<string, string> {
+interface PlanFileView {
+  names: Map<string, string>;
+  unresolved: string[];
+}
+
+/** Device names and unresolved targets, from the plan the orchestrator wrote (best effort). */
+function readPlanFile(outDir: string): PlanFileView {
   try {
     const plan = JSON.parse(readFileSync(join(outDir, PLAN_FILE), "utf8")) as {
       devices?: { machineId: string; computerDnsName: string | null }[];
+      unresolved?: { selector: string; value: string; error: { message: string } }[];
     };
-    return new Map((plan.devices ?? []).map((d) => [d.machineId, d.computerDnsName ?? d.machineId]));
+    return {
+      names: new Map((plan.devices ?? []).map((d) => [d.machineId, d.computerDnsName ?? d.machineId])),
+      unresolved: (plan.unresolved ?? []).map((u) => `target ${u.selector} "${u.value}": ${u.error.message}`),
+    };
   } catch {
-    return new Map();
+    return { names: new Map(), unresolved: [] };
   }
 }
 
@@ -44,8 +53,13 @@ async function drive(
   // Progress goes to stderr in every mode, so --json keeps stdout to the one JSON document.
   const view: ProgressView = createProgressView(io);
   const onEvent = (event: RunEvent) => {
-    if (event.type === "planned") view.setNames(namesFromPlan(outDir));
     view.onEvent(event);
+    if (event.type === "planned") {
+      // A mistyped host name must not go unnoticed just because the other targets resolved.
+      const plan = readPlanFile(outDir);
+      view.setNames(plan.names);
+      for (const message of plan.unresolved) view.onEvent({ type: "warning", message });
+    }
   };
   try {
     const report = await go({ api: conn.api, clock: conn.clock, signal: interrupts.signal, onEvent });
