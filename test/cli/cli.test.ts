@@ -297,6 +297,20 @@ describe("interrupts, detach and resume", () => {
     expect(emu.records.some((x) => x.kind === "cancel" && x.actionId === actionId)).toBe(true);
   });
 
+  it("cancel <dir> cancels a detached run's queued action and reports it cancelled", async () => {
+    const path = await offlineRunbook();
+    const out = join(tmp, "to-cancel");
+    const r = await runCli(["run", path, "--out", out, "--detach-after", "1m", "--json"], { env });
+    expect(r.code, r.stderr).toBe(1);
+    const pending = JSON.parse(r.stdout).report;
+    expect(pending.status).toBe("pending");
+    const actionId = pending.machines[0].actionIds[0];
+    const c = await runCli(["cancel", out, "--json"], { env });
+    expect(c.code, c.stderr).toBe(1);
+    expect(JSON.parse(c.stdout).report.status).toBe("cancelled");
+    expect(emu.records.some((x) => x.kind === "cancel" && x.actionId === actionId)).toBe(true);
+  });
+
   it("--detach-after leaves the run pending (exit 1); resume finishes it once the device is back (exit 0)", async () => {
     const path = await offlineRunbook();
     const out = join(tmp, "detached");
