@@ -12,6 +12,12 @@ import type { Clock } from "../clock.js";
 export interface WindowLimit {
   limit: number;
   windowMs: number;
+  /**
+   * Calls of this window low-priority callers leave to high-priority ones (polls and cancels must not
+   * starve behind a burst of result links). Small and absolute: on a link-bound run every call the
+   * links cannot use stretches the run.
+   */
+  lowReserve?: number;
 }
 
 export type Priority = "high" | "low";
@@ -23,15 +29,10 @@ export class SlidingWindowBudget {
   private inFlight = 0;
   private readonly longest: number;
 
-  /**
-   * @param limits every window that applies (e.g. 100/min and 1,500/h).
-   * @param lowReserve fraction of each window low-priority calls leave free for high-priority ones
-   *   (polls and cancels must not starve behind a burst of result links).
-   */
+  /** @param limits every window that applies (e.g. 100/min and 1,500/h). */
   constructor(
     private readonly clock: Clock,
     private readonly limits: WindowLimit[],
-    private readonly lowReserve = 0,
   ) {
     this.longest = Math.max(...limits.map((l) => l.windowMs));
   }
@@ -51,8 +52,8 @@ export class SlidingWindowBudget {
   nextAllowedAt(priority: Priority = "high", now = this.clock.now()): number {
     this.prune(now);
     let at = now;
-    for (const { limit, windowMs } of this.limits) {
-      const cap = priority === "low" ? Math.max(1, Math.floor(limit * (1 - this.lowReserve))) : limit;
+    for (const { limit, windowMs, lowReserve = 0 } of this.limits) {
+      const cap = priority === "low" ? Math.max(1, limit - lowReserve) : limit;
       const used = this.used(windowMs, now);
       if (used < cap) continue;
       // Need (used - cap + 1) finished entries to leave the window; in-flight calls cannot.
@@ -67,6 +68,22 @@ export class SlidingWindowBudget {
       at = Math.max(at, this.log[idx]! + windowMs + 1);
     }
     return at;
+  }
+
+  /**
+   * How many calls of this priority could start at `at` (now or later) if nothing else starts before:
+   * lets a caller prepare work (journal an intent) just ahead of the slot it will get.
+   */
+  freeSlots(priority: Priority = "high", at = this.clock.now()): number {
+    this.prune(Math.min(at, this.clock.now()));
+    let free = Number.POSITIVE_INFINITY;
+    for (const { limit, windowMs, lowReserve = 0 } of this.limits) {
+      const cap = priority === "low" ? Math.max(1, limit - lowReserve) : limit;
+      let used = this.inFlight;
+      for (let i = this.log.length - 1; i >= this.head && this.log[i]! > at - windowMs; i--) used++;
+      free = Math.min(free, cap - used);
+    }
+    return Math.max(0, free);
   }
 
   /** Take a slot now if one is free (synchronously), else null. */

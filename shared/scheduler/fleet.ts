@@ -42,6 +42,8 @@ const MAX_SINGLE_GETS = 5;
 /** Network failures (no response, nothing created) tolerated per device before it is failed. */
 const MAX_SUBMIT_FAILURES = 3;
 const DEFAULT_RETRY_AFTER_MS = MINUTE;
+/** How far ahead of a free submit slot its intent is journaled (an fsync must not delay the request). */
+const SUBMIT_LOOKAHEAD_MS = 10_000;
 /** ActiveRequestAlreadyExists back-off: 30 s doubling to 5 min (a portal session may hold the device). */
 const BUSY_BASE_MS = 30_000;
 const BUSY_MAX_MS = 5 * MINUTE;
@@ -97,6 +99,10 @@ export class FleetScheduler {
   private wakeCtl: AbortController | null = null;
   private lastProgressReal = 0;
   private readonly canaryCount: number;
+  private heldCount = 0;
+  /** Submissions whose intent is journaled but whose submit slot is not taken yet. */
+  private preparing = 0;
+  private polling = false;
 
   constructor(private readonly o: FleetSchedulerOptions) {
     this.plan = o.plan;
@@ -128,7 +134,17 @@ export class FleetScheduler {
         this.checkDeadlines(now);
         this.wakeBusyDevices(now);
         this.submitWhatWeCan();
-        if (this.pollDue(this.clock.now())) await this.poll();
+        if (!this.polling && this.pollDue(this.clock.now())) {
+          // Not awaited either: a slow list call must not hold back the next submission slot.
+          this.polling = true;
+          this.spawn(async () => {
+            try {
+              await this.poll();
+            } finally {
+              this.polling = false;
+            }
+          });
+        }
         this.startCollections();
         this.emitProgress(false);
         if (this.doneCount === this.records.length && this.tasks.size === 0) break;
@@ -220,6 +236,7 @@ export class FleetScheduler {
           this.doneCount++;
           break;
         case "held":
+          this.heldCount++;
           break;
       }
     });
@@ -227,21 +244,14 @@ export class FleetScheduler {
 
   private setPhase(i: number, phase: DeviceRecord["phase"], durable = false): void {
     const r = this.records[i]!;
+    if (r.phase === "held" && phase !== "held") this.heldCount--;
     r.phase = phase;
     if (phase === "queued") this.ready.push(i);
     this.o.journal.write(i, r, durable);
   }
 
   private checkCanary(): void {
-    if (this.canaryCount === 0) return;
-    let held = false;
-    for (let i = this.canaryCount; i < this.records.length; i++) {
-      if (this.records[i]!.phase === "held") {
-        held = true;
-        break;
-      }
-    }
-    if (!held) return;
+    if (this.canaryCount === 0 || this.heldCount === 0) return;
     let allDone = true;
     let failed: number | null = null;
     for (let i = 0; i < this.canaryCount; i++) {
@@ -292,13 +302,16 @@ export class FleetScheduler {
         });
         continue;
       }
-      const release = this.o.metered.submitBudget.tryAcquire("high");
-      if (!release) return;
+      // Prepare (journal and fsync the intent of) the submissions whose slots free up within the next
+      // few seconds, so each request leaves the moment its slot does; those between intent and slot
+      // count as taken, so a burst never overbooks.
+      if (this.o.metered.submitBudget.freeSlots("high", now + SUBMIT_LOOKAHEAD_MS) <= this.preparing) return;
       this.ready.shift();
       // The intent is written now (journal order = program order) and made durable before the request leaves.
       this.beginIntent(i, now);
+      this.preparing++;
       // Not awaited: the loop goes on polling and collecting while the request is on the wire.
-      this.spawn(() => this.submit(i, release));
+      this.spawn(() => this.submit(i));
     }
   }
 
@@ -311,15 +324,23 @@ export class FleetScheduler {
     this.o.journal.write(i, r);
   }
 
-  private async submit(i: number, release: () => void): Promise<void> {
+  private async submit(i: number): Promise<void> {
     const r = this.records[i]!;
     const device = this.plan.devices[i]!;
     const action = device.actions[r.action]!;
     const comment = actionComment(this.plan.comment, this.plan.runId, action.steps);
     let created: MachineAction;
+    let release: () => void = () => {};
     try {
-      // From here on a crash leaves an intent that resume resolves by tag before anything is re-sent.
-      await this.o.journal.sync();
+      try {
+        // From here on a crash leaves an intent that resume resolves by tag before anything is re-sent.
+        await this.o.journal.sync();
+        // The slot is taken only now, so the fsync is not part of the call's time in the rolling window
+        // (every ms a call holds its slot delays the next minute's burst by as much).
+        release = await this.o.metered.submitBudget.acquire("high");
+      } finally {
+        this.preparing--;
+      }
       // No abort signal: a submission cut off mid-flight is ambiguous; let it finish, then cancel it.
       created = await this.api.runLiveResponse(device.machineId, {
         Commands: action.commands,
@@ -342,6 +363,7 @@ export class FleetScheduler {
     r.actionId = action.id;
     if (!r.actionIds.includes(action.id)) r.actionIds.push(action.id);
     r.actionStatus = action.status;
+    r.createdAt = Date.parse(action.creationDateTimeUtc) || null;
     r.busyUntil = null;
     r.submitFailures = 0;
     this.o.journal.write(i, r, true);
@@ -586,11 +608,15 @@ export class FleetScheduler {
   private async poll(): Promise<void> {
     const started = this.clock.now();
     this.lastPollAt = started;
+    // The oldest in-flight action's creation time on the service's own clock (exact, so the list holds
+    // little beyond the run's live actions); our clock minus a skew margin when that is not known.
     let oldest = Number.POSITIVE_INFINITY;
-    for (const i of this.inflight.values())
-      oldest = Math.min(oldest, this.records[i]!.intentAt ?? this.plan.startedAtMs);
-    const since =
-      (Number.isFinite(oldest) ? oldest : this.plan.startedAtMs) - CLOCK_SKEW_MS * (this.widenPoll ? 6 : 1);
+    for (const i of this.inflight.values()) {
+      const r = this.records[i]!;
+      oldest = Math.min(oldest, r.createdAt ?? (r.intentAt ?? this.plan.startedAtMs) - CLOCK_SKEW_MS);
+    }
+    if (!Number.isFinite(oldest)) oldest = this.plan.startedAtMs - CLOCK_SKEW_MS;
+    const since = this.widenPoll ? oldest - 6 * CLOCK_SKEW_MS : oldest - 1_000;
     let filter = `type eq 'LiveResponse' and creationDateTimeUtc ge ${odataTimestamp(since)}`;
     if (this.requestor && !this.widenPoll)
       filter += ` and requestor eq '${this.requestor.replace(/'/g, "''")}'`;
@@ -621,8 +647,14 @@ export class FleetScheduler {
     for (const [id, i] of this.inflight) {
       if (!seen.has(id) && (this.records[i]!.intentAt ?? 0) < started) missing.push([id, i]);
     }
-    this.widenPoll = missing.length > MAX_SINGLE_GETS;
-    if (this.widenPoll) return;
+    if (missing.length > MAX_SINGLE_GETS) {
+      // The list missed many of ours: drop the requestor filter first (requestor format varies,
+      // mde-api.md §8.11), then widen the creation-time window.
+      if (this.requestor) this.requestor = null;
+      else this.widenPoll = true;
+      return;
+    }
+    this.widenPoll = false;
     for (const [id, i] of missing) {
       try {
         this.applyStatus(i, await this.api.getMachineAction(id, { signal: this.o.signal }));
@@ -782,6 +814,7 @@ export class FleetScheduler {
         r.actionId = null;
         r.actionStatus = null;
         r.intentAt = null;
+        r.createdAt = null;
         this.setPhase(i, "queued");
         return;
       }
@@ -840,6 +873,7 @@ export class FleetScheduler {
       this.actionsLeft = Math.max(0, this.actionsLeft - 1);
       this.linksLeft = Math.max(0, this.linksLeft - resultCount(device.actions[a]!));
     }
+    if (r.phase === "held") this.heldCount--;
     r.phase = "done";
     r.status = status;
     r.error = error;
@@ -888,10 +922,18 @@ export class FleetScheduler {
     let at = now + MINUTE;
     if (this.inflight.size > 0)
       at = Math.min(at, Math.max(this.pollBackoffUntil, this.lastPollAt + this.currentPollInterval(now)));
-    if (this.ready.length > 0 && this.sessionsInUse() < this.plan.options.maxConcurrentSessions) {
+    // Submissions still between intent and slot wake the loop themselves when they finish.
+    if (
+      this.ready.length > 0 &&
+      this.preparing === 0 &&
+      this.sessionsInUse() < this.plan.options.maxConcurrentSessions
+    ) {
       at = Math.min(
         at,
-        Math.max(this.pauseSubmitsUntil, this.o.metered.submitBudget.nextAllowedAt("high", now)),
+        Math.max(
+          this.pauseSubmitsUntil,
+          this.o.metered.submitBudget.nextAllowedAt("high", now) - SUBMIT_LOOKAHEAD_MS,
+        ),
       );
     }
     for (const i of this.busy) at = Math.min(at, this.records[i]!.busyUntil ?? now);
@@ -916,7 +958,11 @@ export class FleetScheduler {
       return;
     }
     const ms = at - this.clock.now();
-    if (ms <= 0) return;
+    // Always yield to the event loop: I/O callbacks (fsync, sockets) must run between two turns.
+    if (ms <= 0) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return;
+    }
     const ctl = new AbortController();
     this.wakeCtl = ctl;
     try {
@@ -943,8 +989,7 @@ export class FleetScheduler {
     const real = performance.now();
     if (!force && real - this.lastProgressReal < PROGRESS_EVERY_REAL_MS) return;
     this.lastProgressReal = real;
-    let queued = this.ready.length + this.busy.size;
-    for (const r of this.records) if (r.phase === "held") queued++;
+    const queued = this.ready.length + this.busy.size + this.heldCount;
     let pending = 0;
     let running = 0;
     for (const i of this.inflight.values()) {

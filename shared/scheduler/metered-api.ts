@@ -40,15 +40,12 @@ export function meterApi(
     library: 0,
   };
   const submitBudget = new SlidingWindowBudget(clock, [{ limit: limits.submitPerMinute, windowMs: MINUTE }]);
-  // Low-priority calls (links, machines, library) leave 15 % of each window to polls and cancels.
-  const callBudget = new SlidingWindowBudget(
-    clock,
-    [
-      { limit: limits.callsPerMinute, windowMs: MINUTE },
-      { limit: limits.callsPerHour, windowMs: HOUR },
-    ],
-    0.15,
-  );
+  // Low-priority calls (links, machines, library) leave a few calls of each window to polls and cancels:
+  // 10 % of a minute, 2 % of an hour (the link-bound poll cadence, poll-interval.ts).
+  const callBudget = new SlidingWindowBudget(clock, [
+    { limit: limits.callsPerMinute, windowMs: MINUTE, lowReserve: Math.ceil(limits.callsPerMinute * 0.1) },
+    { limit: limits.callsPerHour, windowMs: HOUR, lowReserve: Math.ceil(limits.callsPerHour * 0.02) },
+  ]);
 
   async function metered<T>(
     kind: CallKind,

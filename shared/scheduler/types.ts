@@ -79,8 +79,10 @@ export interface DeviceRecord {
   action: number;
   actionId: string | null;
   actionIds: string[];
-  /** Service ms when the current submission intent was journaled. */
+  /** Service ms when the current submission intent was journaled (our clock). */
   intentAt: number | null;
+  /** The current action's creationDateTimeUtc (the service's clock), for polling by creation time. */
+  createdAt?: number | null;
   firstSubmitAt: number | null;
   finishedAt: number | null;
   /** Last known service status of the current action. */
@@ -133,6 +135,7 @@ export function newDeviceRecord(held: boolean): DeviceRecord {
     actionId: null,
     actionIds: [],
     intentAt: null,
+    createdAt: null,
     firstSubmitAt: null,
     finishedAt: null,
     actionStatus: null,

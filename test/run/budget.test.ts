@@ -38,7 +38,7 @@ describe("SlidingWindowBudget", () => {
 
   it("keeps a reserve of each window for high-priority calls", async () => {
     const clock = manualClock();
-    const b = new SlidingWindowBudget(clock, [{ limit: 100, windowMs: 60_000 }], 0.15);
+    const b = new SlidingWindowBudget(clock, [{ limit: 100, windowMs: 60_000, lowReserve: 15 }]);
     for (let i = 0; i < 85; i++) (await b.acquire("low"))();
     expect(b.nextAllowedAt("low")).toBeGreaterThan(clock.now());
     expect(b.nextAllowedAt("high")).toBe(clock.now());
