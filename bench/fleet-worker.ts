@@ -11,7 +11,7 @@ import { CALL_KINDS, type CallKind } from "../shared/http/events.js";
 import { startRun } from "../shared/run/index.js";
 import type { RunEvent } from "../shared/run/types.js";
 import { parseRunbook } from "../shared/runbook/index.js";
-import { childMain } from "./harness/child.js";
+import { childMain, reportProgress } from "./harness/child.js";
 
 export interface FleetJob {
   apiUrl: string;
@@ -30,6 +30,8 @@ export interface FleetOutcome {
   lastSubmitAt: number | null;
   lastDeviceDoneAt: number | null;
   returnedAt: number;
+  /** Real ms from startRun to the first submission (targets, preflight, library sync, plan file). */
+  planningRealMs: number | null;
   /** Real ms from the last device done to startRun returning (report, summary, manifest). */
   finishRealMs: number;
   realMs: number;
@@ -71,13 +73,21 @@ childMain<FleetJob, FleetOutcome>(async (job) => {
   });
   let firstSubmitAt: number | null = null;
   let lastSubmitAt: number | null = null;
+  let firstSubmitReal: number | null = null;
   let lastDeviceDoneAt: number | null = null;
   let lastDeviceDoneReal = 0;
   let devicesDone = 0;
+  let last = "";
   const onEvent = (e: RunEvent) => {
+    if (e.type === "progress") {
+      last = `done ${e.done}/${e.total}, pending ${e.pending}, running ${e.running}, queued ${e.queued}`;
+    } else if (e.type === "waiting" || e.type === "warning") {
+      last = `${JSON.stringify(e)}`;
+    }
     if (e.type === "submitted") {
       lastSubmitAt = clock.now();
       firstSubmitAt ??= lastSubmitAt;
+      firstSubmitReal ??= performance.now();
     }
     if (e.type === "deviceDone") {
       devicesDone++;
@@ -86,6 +96,14 @@ childMain<FleetJob, FleetOutcome>(async (job) => {
     }
   };
   const runbook = parseRunbook(job.runbookYaml, { sourcePath: job.runbookPath, baseDir: job.baseDir });
+  // Where the run is, every 2 real seconds: the parent shows it if the run times out.
+  const ticker = setInterval(() => {
+    const c = api.callCounts();
+    reportProgress(
+      `service +${((clock.now() - startedAt) / 60_000).toFixed(1)} min, ${last}, calls ${JSON.stringify(c)}`,
+    );
+  }, 2000);
+  ticker.unref();
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
   const cpu0 = process.cpuUsage();
@@ -106,6 +124,7 @@ childMain<FleetJob, FleetOutcome>(async (job) => {
       lastSubmitAt,
       lastDeviceDoneAt,
       returnedAt,
+      planningRealMs: firstSubmitReal === null ? null : firstSubmitReal - real0,
       finishRealMs: lastDeviceDoneAt === null ? 0 : realEnd - lastDeviceDoneReal,
       realMs: realEnd - real0,
       cpuMs: (cpu.user + cpu.system) / 1000,
@@ -119,6 +138,7 @@ childMain<FleetJob, FleetOutcome>(async (job) => {
       devicesDone,
     };
   } finally {
+    clearInterval(ticker);
     await api.close();
   }
 });

@@ -11,7 +11,10 @@ export interface ChildReport<T> {
   maxRssBytes: number;
 }
 
-type Message<T> = { ok: true; result: T; maxRssBytes: number } | { ok: false; error: string };
+type Message<T> =
+  | { ok: true; result: T; maxRssBytes: number }
+  | { ok: false; error: string }
+  | { progress: string };
 
 /**
  * Runs `script` (a bundled .mjs next to the caller) and sends it `input` over IPC, not argv, so
@@ -29,8 +32,13 @@ export function runChild<I, T>(
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     let settled = false;
+    let progress = "no progress reported";
     const timer = setTimeout(() => {
-      fail(new Error(`${script} did not finish within ${Math.round(options.timeoutMs / 1000)} s`));
+      fail(
+        new Error(
+          `${script} did not finish within ${Math.round(options.timeoutMs / 1000)} s (last: ${progress})`,
+        ),
+      );
       child.kill("SIGKILL");
     }, options.timeoutMs);
     const fail = (e: Error) => {
@@ -40,6 +48,10 @@ export function runChild<I, T>(
       reject(e);
     };
     child.on("message", (m: Message<T>) => {
+      if ("progress" in m) {
+        progress = m.progress;
+        return;
+      }
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -73,6 +85,11 @@ function run<I, T>(job: (input: I) => Promise<T>, input: I): void {
       process.send?.(message, () => process.exit(1));
     },
   );
+}
+
+/** The child side: tell the parent where the job is (shown if it times out). */
+export function reportProgress(text: string): void {
+  process.send?.({ progress: text });
 }
 
 export const MiB = 2 ** 20;
