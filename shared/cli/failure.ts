@@ -2,26 +2,26 @@
  * Errors → what the user sees and the exit code: 2 invalid input or configuration (nothing was
  * submitted), 3 sign-in or permission failure, 1 anything else (`exitCodeFor`). Messages are redacted.
  */
-import { exitCodeFor, MdeLrError } from "../errors.js";
+import { exitCodeFor, MdeApiError, MdeLrError, ValidationError } from "../errors.js";
 import { explainServiceError } from "../plan/explain.js";
 import { redact } from "../redact.js";
 import { type CliIo, paint } from "./io.js";
 
+const KIND_LABEL: Record<string, string> = {
+  input: "invalid input",
+  auth: "not signed in or not allowed",
+};
+
 export function describeError(err: unknown): { code: string; message: string } {
-  if (err instanceof MdeLrError) {
+  if (err instanceof MdeApiError) {
+    // Setup errors from the service (403 without the role, DisallowedOperation, ...) get their fix.
     const explained = explainServiceError(err);
-    const kind =
-      err.kind === "input"
-        ? "invalid input"
-        : err.kind === "auth"
-          ? "not signed in or not allowed"
-          : err.kind;
-    // Service setup errors get their fix; everything else keeps its own (already actionable) message.
-    const message =
-      explained.message !== err.message && explained.code === (err as { code?: unknown }).code
-        ? `${err.message}\n  fix: ${explained.message}`
-        : err.message;
-    return { code: err.name, message: `${kind}: ${message}` };
+    const fix = explained.message === err.message ? "" : `\n  fix: ${explained.message}`;
+    return { code: err.code, message: `${KIND_LABEL[err.kind] ?? err.kind}: ${err.message}${fix}` };
+  }
+  if (err instanceof MdeLrError) {
+    // Our own errors already say what to change (field path and fix).
+    return { code: err.name, message: `${KIND_LABEL[err.kind] ?? err.kind}: ${err.message}` };
   }
   if (err instanceof Error)
     return { code: "Internal", message: `unexpected error: ${err.stack ?? err.message}` };
@@ -32,8 +32,7 @@ export function reportFailure(io: CliIo, err: unknown, json: boolean): number {
   const code = exitCodeFor(err);
   const { code: errorCode, message } = describeError(err);
   if (json) {
-    const issues =
-      err instanceof MdeLrError && "issues" in err ? (err as { issues: unknown }).issues : undefined;
+    const issues = err instanceof ValidationError ? err.issues : undefined;
     io.out(
       `${JSON.stringify({ ok: false, exitCode: code, error: { code: errorCode, message: redact(message), ...(issues ? { issues } : {}) } }, null, 2)}\n`,
     );
