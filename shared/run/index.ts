@@ -235,7 +235,8 @@ async function drive(
   try {
     if (mode === "cancel") {
       await scheduler.abortAll();
-      outcome = { cancelled: true, detached: false, fatal: null };
+      // A run that had already finished stays as it was.
+      outcome = { cancelled: runState.cancelled, detached: false, fatal: null };
     } else {
       outcome = await scheduler.run();
     }

@@ -44,6 +44,8 @@ const MAX_SUBMIT_FAILURES = 3;
 const DEFAULT_RETRY_AFTER_MS = MINUTE;
 /** How far ahead of a free submit slot its intent is journaled (an fsync must not delay the request). */
 const SUBMIT_LOOKAHEAD_MS = 10_000;
+/** An action still Pending this long is called out (offline device) in a warning event. */
+const PENDING_WARN_MS = 5 * MINUTE;
 /** ActiveRequestAlreadyExists back-off: 30 s doubling to 5 min (a portal session may hold the device). */
 const BUSY_BASE_MS = 30_000;
 const BUSY_MAX_MS = 5 * MINUTE;
@@ -103,6 +105,8 @@ export class FleetScheduler {
   /** Submissions whose intent is journaled but whose submit slot is not taken yet. */
   private preparing = 0;
   private polling = false;
+  private readonly warnedPending = new Set<string>();
+  private lastWaiting: { reason: string; at: number } | null = null;
 
   constructor(private readonly o: FleetSchedulerOptions) {
     this.plan = o.plan;
@@ -179,6 +183,8 @@ export class FleetScheduler {
       cancels.push(this.cancelAction(i, actionId, "abort"));
     }
     await Promise.all(cancels);
+    // Cancelling a run that had already finished changes nothing.
+    if (this.records.every((r) => r.phase === "done")) return;
     for (let i = 0; i < this.records.length; i++) {
       const r = this.records[i]!;
       if (r.phase === "done") continue;
@@ -287,7 +293,10 @@ export class FleetScheduler {
     while (this.ready.length > 0 && !this.fatal && !this.o.signal?.aborted) {
       const now = this.clock.now();
       if (now < this.pauseSubmitsUntil) return;
-      if (this.sessionsInUse() >= this.plan.options.maxConcurrentSessions) return;
+      if (this.sessionsInUse() >= this.plan.options.maxConcurrentSessions) {
+        this.emitWaiting("sessionCap", this.lastPollAt + this.currentPollInterval(now));
+        return;
+      }
       const i = this.ready[0]!;
       const r = this.records[i]!;
       if (r.phase !== "queued") {
@@ -335,9 +344,18 @@ export class FleetScheduler {
       try {
         // From here on a crash leaves an intent that resume resolves by tag before anything is re-sent.
         await this.o.journal.sync();
+        this.o.signal?.throwIfAborted();
         // The slot is taken only now, so the fsync is not part of the call's time in the rolling window
         // (every ms a call holds its slot delays the next minute's burst by as much).
-        release = await this.o.metered.submitBudget.acquire("high");
+        release = await this.o.metered.submitBudget.acquire("high", this.o.signal);
+      } catch (error) {
+        if (!this.o.signal?.aborted) throw error;
+        // Aborted before the request left: certainly not submitted.
+        this.submitting.delete(i);
+        r.intentAt = null;
+        r.phase = "queued";
+        this.o.journal.write(i, r, true);
+        return;
       } finally {
         this.preparing--;
       }
@@ -376,6 +394,7 @@ export class FleetScheduler {
       actionId: action.id,
       step: this.currentSteps(i)[0]!,
     });
+    this.emit({ type: "status", machineId: action.machineId, actionId: action.id, status: action.status });
     if (FINAL_ACTION_STATUSES.has(action.status)) this.applyStatus(i, action);
   }
 
@@ -668,6 +687,20 @@ export class FleetScheduler {
   private applyStatus(i: number, action: MachineAction): void {
     const r = this.records[i]!;
     if (r.actionId !== action.id || r.phase !== "inflight") return;
+    if (
+      action.status === "Pending" &&
+      r.intentAt !== null &&
+      this.clock.now() - r.intentAt >= PENDING_WARN_MS &&
+      !this.warnedPending.has(action.id)
+    ) {
+      this.warnedPending.add(action.id);
+      const d = this.plan.devices[i]!;
+      this.emit({
+        type: "warning",
+        message: `${d.computerDnsName ?? d.machineId}: action ${action.id} is still Pending after ${Math.round(PENDING_WARN_MS / MINUTE)} min; the device is probably offline. The service keeps it queued (up to its queue window) unless the per-device timeout (${Math.round(this.plan.options.timeoutMs / MINUTE)} min) cancels it first; detach and resume later if you do not want to wait.`,
+      });
+    }
+    if (FINAL_ACTION_STATUSES.has(action.status)) this.warnedPending.delete(action.id);
     if (r.actionStatus !== action.status) {
       r.actionStatus = action.status;
       this.emit({ type: "status", machineId: action.machineId, actionId: action.id, status: action.status });
@@ -973,6 +1006,14 @@ export class FleetScheduler {
       this.wakeCtl = null;
       this.woken = false;
     }
+  }
+
+  /** A `waiting` event when the reason changes, or at most once a service minute for the same one. */
+  private emitWaiting(reason: "rateLimit" | "sessionCap" | "deviceBusy" | "quota", untilMs: number): void {
+    const now = this.clock.now();
+    if (this.lastWaiting && this.lastWaiting.reason === reason && now - this.lastWaiting.at < MINUTE) return;
+    this.lastWaiting = { reason, at: now };
+    this.emit({ type: "waiting", reason, untilMs });
   }
 
   private emit(event: RunEvent): void {

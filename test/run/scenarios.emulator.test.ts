@@ -146,6 +146,14 @@ describe("offline devices", () => {
     const cancels = r.emu.records.filter((x) => x.kind === "cancel");
     expect(cancels.map((c) => c.kind === "cancel" && c.actionId)).toEqual(off.actionIds);
     expect(events.some((e) => e.type === "submitted" && e.machineId === off.machineId)).toBe(true);
+    expect(
+      events.some((e) => e.type === "status" && e.machineId === off.machineId && e.status === "Pending"),
+    ).toBe(true);
+    expect(
+      events.some(
+        (e) => e.type === "warning" && /offline\.?/.test(e.message) && e.message.includes("offline"),
+      ),
+    ).toBe(true);
     expect(validateReport(report)).toEqual([]);
   });
 
@@ -357,6 +365,21 @@ describe("abort and cancel", () => {
     const again = await resumeRun({ api: r.client, clock: r.emu.clock }, out);
     expect(again.status).toBe("cancelled");
     expect(submits(r.emu)).toHaveLength(1);
+  });
+});
+
+describe("cancelRun on a finished run", () => {
+  it("changes nothing: the report keeps its status and nothing is cancelled", async () => {
+    r = await rig({ scale: 100, devices: [device("done")], library: lib });
+    const out = tempDir("cancel-finished");
+    const first = await startRun(
+      { api: r.client, clock: r.emu.clock },
+      { runbook: runbookFrom(yaml()), baseDir: out, outDir: out },
+    );
+    expect(first.status).toBe("succeeded");
+    const again = await cancelRun({ api: r.client, clock: r.emu.clock }, out);
+    expect(again.status).toBe("succeeded");
+    expect(r.emu.records.filter((x) => x.kind === "cancel")).toEqual([]);
   });
 });
 
