@@ -5,7 +5,14 @@
  * RunScript results are JSON transcripts, GetFile results a single-member gzip of the file bytes,
  * streamed so a synthetic 1 GiB file never sits in memory.
  */
-import { createCipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import {
+  createCipheriv,
+  createHash,
+  createHmac,
+  createSecretKey,
+  randomBytes,
+  timingSafeEqual,
+} from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { crc32, gzipSync } from "node:zlib";
 import type { Clock } from "../clock.js";
@@ -22,7 +29,7 @@ export interface LinkTarget {
 }
 
 export class LinkSigner {
-  private readonly key = randomBytes(32);
+  private readonly key = createSecretKey(randomBytes(32));
 
   create(baseUrl: string, target: LinkTarget, expiresAt: number): string {
     // A random segment makes every link distinct, as the service hands out a new URL per call.
