@@ -1,0 +1,114 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEMO_GITHUB_SUBJECT, machineIdFor, startEmulator } from "../../shared/emulator/index.js";
+import type { EmulatorHandle } from "../../shared/emulator/types.js";
+import { startIdTokenEndpoint } from "../action/harness/oidc.js";
+import { FakeRunner } from "../action/harness/runner.js";
+import { applyRunnerMasking, SecretScanner } from "../chaos/harness/secrets.js";
+
+import { device, filesUnder, scanAll } from "./helpers.js";
+
+describe("GitHub Action (dist/main.js, dist/post.js) as the runner shows it", () => {
+  let emu: EmulatorHandle;
+  let dir: string;
+  const ids = ["ws1.contoso.local", "ws2.contoso.local"].map(machineIdFor);
+
+  beforeAll(async () => {
+    emu = await startEmulator({
+      seed: 6,
+      devices: [device("ws1.contoso.local"), device("ws2.contoso.local")],
+      library: [{ fileName: "collect.ps1", content: "Get-Process" }],
+      defaultCommandDurationMs: 300,
+      pickupDelayMs: 100,
+      // Tokens die every few seconds and links soon after they are handed out: many of both are minted.
+      faults: { seed: 6, tokenLifetimeMs: 4_000, serverErrorRate: 0.04, truncatedBodyRate: 0.1 },
+      limits: { linkValidityMs: 20_000 },
+    });
+    dir = mkdtempSync(path.join(os.tmpdir(), "mde-lr-secrets-action-"));
+    writeFileSync(path.join(dir, "ca.pem"), emu.caPem);
+  });
+  afterAll(async () => {
+    await emu?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function stepBytes(runnerDir: string, result: Awaited<ReturnType<FakeRunner["run"]>>, masks: string[]) {
+    // The runner masks stderr with the same registered values; the log is already masked line by line.
+    const places: Record<string, string | Uint8Array> = {
+      log: applyRunnerMasking(result.stdout),
+      stderr: applyRunnerMasking(result.stderr, masks),
+      summary: result.summary,
+      outputs: JSON.stringify(result.outputs),
+    };
+    for (const f of filesUnder(runnerDir)) {
+      // GITHUB_STATE files are kept by the runner; GITHUB_OUTPUT values become step outputs.
+      places[path.relative(runnerDir, f)] = readFileSync(f);
+    }
+    return places;
+  }
+
+  const inputs = () => ({
+    commands: "- runScript: collect.ps1\n- getFile: 'C:\\Temp\\e.zip'\n",
+    "machine-ids": ids.join("\n"),
+    "api-url": emu.url,
+    "tenant-id": emu.demoApp.tenantId,
+    "client-id": emu.demoApp.clientId,
+    "upload-artifact": "false",
+  });
+
+  it("client-secret sign-in: main + post leave no secret in the log, outputs, summary, state or artifact folder", async () => {
+    const runnerDir = path.join(dir, "secret");
+    const runner = new FakeRunner({
+      dir: runnerDir,
+      env: { NODE_EXTRA_CA_CERTS: path.join(dir, "ca.pem"), MDE_AUTHORITY_HOST: emu.authorityHost },
+    });
+    const main = await runner.run("main", { ...inputs(), "client-secret": emu.demoApp.clientSecret });
+    expect(main.exitCode, main.log).toBe(0);
+    const post = await runner.run("post", { ...inputs(), "client-secret": emu.demoApp.clientSecret });
+    const scanner = new SecretScanner({ "client secret": emu.demoApp.clientSecret });
+    const findings = [
+      ...scanAll(scanner, stepBytes(runnerDir, main, main.masks)),
+      ...scanAll(scanner, { postLog: applyRunnerMasking(post.stdout), postStderr: post.stderr }),
+    ];
+    // Raw stdout may carry secrets only on the ::add-mask:: lines that register them.
+    const rawOutsideMasks = main.stdout
+      .split("\n")
+      .filter((l) => !l.startsWith("::add-mask::"))
+      .join("\n");
+    findings.push(
+      ...scanner.scan("raw stdout outside ::add-mask::", applyRunnerMasking(rawOutsideMasks, main.masks)),
+    );
+    expect(findings).toEqual([]);
+    expect(main.outputs.report).toBeTruthy();
+    expect(existsSync(String(main.outputs.report))).toBe(true);
+    expect(JSON.parse(String(main.outputs["action-ids"]))).toBeTypeOf("object");
+  });
+
+  it("GitHub OIDC sign-in: the ID tokens (client assertions) and access tokens never show", async () => {
+    const idp = await startIdTokenEndpoint((audience) =>
+      emu.issueGitHubIdToken({ subject: DEMO_GITHUB_SUBJECT, audience }),
+    );
+    try {
+      const runnerDir = path.join(dir, "oidc");
+      const runner = new FakeRunner({
+        dir: runnerDir,
+        env: {
+          NODE_EXTRA_CA_CERTS: path.join(dir, "ca.pem"),
+          MDE_AUTHORITY_HOST: emu.authorityHost,
+          ACTIONS_ID_TOKEN_REQUEST_URL: idp.requestUrl,
+          ACTIONS_ID_TOKEN_REQUEST_TOKEN: idp.requestToken,
+        },
+      });
+      const main = await runner.run("main", inputs());
+      expect(main.exitCode, main.log).toBe(0);
+      expect(idp.issued.length).toBeGreaterThan(0);
+      const scanner = new SecretScanner({ "runner request token": idp.requestToken });
+      for (const [i, t] of idp.issued.entries()) scanner.addKnown(`GitHub ID token #${i}`, t.token);
+      expect(scanAll(scanner, stepBytes(runnerDir, main, main.masks))).toEqual([]);
+    } finally {
+      await idp.close();
+    }
+  });
+});
