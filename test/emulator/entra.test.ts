@@ -2,6 +2,11 @@
  * The Entra-like authority against real @azure/msal-node (§2.1, §2.4, §7.2): secret, certificate and
  * federated-assertion sign-in over HTTPS trusting only the emulator's CA, plus the AADSTS error shapes.
  */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
 import { ConfidentialClientApplication, type INetworkModule, type NetworkResponse } from "@azure/msal-node";
 import { Agent, fetch as undiciFetch } from "undici";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -9,6 +14,7 @@ import { DEMO_GITHUB_SUBJECT, generateCertificate, startEmulator } from "../../s
 import type { EmulatorHandle } from "../../shared/emulator/types.js";
 
 const SCOPE = "https://api.securitycenter.microsoft.com/.default";
+const execFileAsync = promisify(execFile);
 const appCert = generateCertificate({ commonName: "mde-lr test app" });
 const certApp = {
   tenantId: "",
@@ -99,6 +105,32 @@ describe("§7.2 Entra sign-in with real @azure/msal-node", () => {
     expect((await callApi(result?.accessToken ?? "")).status).toBe(200);
     expect(seen.some((s) => s.endsWith("/v2.0/.well-known/openid-configuration"))).toBe(true);
     expect(seen.some((s) => s.endsWith("/oauth2/v2.0/token"))).toBe(true);
+  });
+
+  test("§7.2 MSAL's own network client in a child process trusting the CA via NODE_EXTRA_CA_CERTS", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "mde-emu-ca-"));
+    const caFile = path.join(dir, "ca.pem");
+    writeFileSync(caFile, emu.caPem);
+    const script = `
+      const { ConfidentialClientApplication } = require("@azure/msal-node");
+      const app = new ConfidentialClientApplication({ auth: {
+        clientId: process.env.CLIENT_ID, clientSecret: process.env.CLIENT_SECRET,
+        authority: process.env.AUTHORITY, knownAuthorities: [new URL(process.env.AUTHORITY).host] } });
+      app.acquireTokenByClientCredential({ scopes: [process.env.SCOPE] })
+        .then((r) => process.stdout.write(r.accessToken), (e) => { process.stderr.write(String(e)); process.exit(1); });`;
+    const { stdout } = await execFileAsync(process.execPath, ["-e", script], {
+      cwd: process.cwd(),
+      env: {
+        ...process.env,
+        NODE_EXTRA_CA_CERTS: caFile,
+        CLIENT_ID: emu.demoApp.clientId,
+        CLIENT_SECRET: emu.demoApp.clientSecret,
+        AUTHORITY: `${emu.authorityHost}/${emu.demoApp.tenantId}`,
+        SCOPE,
+      },
+    });
+    rmSync(dir, { recursive: true, force: true });
+    expect((await callApi(stdout)).status).toBe(200);
   });
 
   test("§7.2 certificate: SHA-256 thumbprint (PS256) and SHA-1 thumbprint (RS256) assertions", async () => {
