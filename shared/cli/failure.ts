@@ -3,7 +3,7 @@
  * submitted), 3 sign-in or permission failure, 1 anything else (`exitCodeFor`). Messages are redacted.
  */
 import { exitCodeFor, MdeApiError, MdeLrError, ValidationError } from "../errors.js";
-import { explainServiceError } from "../plan/explain.js";
+import { serviceFix } from "../plan/explain.js";
 import { redact } from "../redact.js";
 import { type CliIo, paint } from "./io.js";
 
@@ -14,10 +14,13 @@ const KIND_LABEL: Record<string, string> = {
 
 export function describeError(err: unknown): { code: string; message: string } {
   if (err instanceof MdeApiError) {
-    // Setup errors from the service (403 without the role, DisallowedOperation, ...) get their fix.
-    const explained = explainServiceError(err);
-    const fix = explained.message === err.message ? "" : `\n  fix: ${explained.message}`;
-    return { code: err.code, message: `${KIND_LABEL[err.kind] ?? err.kind}: ${err.message}${fix}` };
+    // Setup errors from the service (DisallowedOperation, DisabledFeature, ...) get their fix; 401/403
+    // messages from the client already name the permission or credential to change.
+    const fix = serviceFix(err.code);
+    return {
+      code: err.code,
+      message: `${KIND_LABEL[err.kind] ?? err.kind}: ${err.message}${fix ? `\n  fix: ${fix}` : ""}`,
+    };
   }
   if (err instanceof MdeLrError) {
     // Our own errors already say what to change (field path and fix).

@@ -21,6 +21,11 @@ const FIXES: Record<string, string> = {
   NotFound: "the device is unknown to Defender for Endpoint (deleted or merged); check the machine id",
 };
 
+/** The fix for an MDE error code that means a tenant/device setup problem, or null. */
+export function serviceFix(code: string): string | null {
+  return FIXES[code] ?? null;
+}
+
 const ROLE_FIX =
   "add the missing application permission to the app registration (API permissions > APIs my organization uses > WindowsDefenderATP) and grant admin consent";
 

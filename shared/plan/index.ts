@@ -1,6 +1,6 @@
 /** Planning: pack steps, resolve targets, preflight, sync the library, build a plan. */
 export { ASSUMED_COMMAND_SECONDS, ASSUMED_SESSION_BASE_SECONDS, estimateEta } from "./eta.js";
-export { explainServiceError } from "./explain.js";
+export { explainServiceError, serviceFix } from "./explain.js";
 export {
   assertStepsInLibrary,
   LIBRARY_MAX_BYTES,
