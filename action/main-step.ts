@@ -12,7 +12,7 @@ import { CancelledError, exitCodeFor } from "../shared/errors.js";
 import { startRun } from "../shared/run/index.js";
 import { connectionOptions, githubOidcAssertion, type OidcAssertion } from "./connection.js";
 import { createEventLogger } from "./events-log.js";
-import { type ActionInputs, readInputs } from "./inputs.js";
+import { readInputs } from "./inputs.js";
 import { installMasking, reportFailure } from "./lifecycle.js";
 import { planOnly } from "./plan-only.js";
 import { publishResults } from "./publish.js";
@@ -39,9 +39,8 @@ export async function runMainStep(env: NodeJS.ProcessEnv = process.env): Promise
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
-  let inputs: ActionInputs | undefined;
   try {
-    inputs = readInputs(env);
+    const inputs = readInputs(env);
     const { runbook, baseDir } = await loadActionRunbook(
       inputs.runbook,
       inputs.machineIds,
@@ -55,6 +54,8 @@ export async function runMainStep(env: NodeJS.ProcessEnv = process.env): Promise
         await planOnly({ api, signal: controller.signal }, runbook, baseDir, inputs);
         return;
       }
+      // A signal during validation or sign-in: nothing submitted, nothing for post to do.
+      controller.signal.throwIfAborted();
       // Saved before the first submission so the post step can always find this run's journal.
       core.saveState(STATE.outDir, inputs.outputDir);
       core.saveState(STATE.phase, "running");
