@@ -125,8 +125,9 @@ function readRunbookSource(env: Env, workspace: string, issues: ValidationIssue[
     });
     return { kind: "inline", text: "" };
   }
-  // A path is one line; anything with a line break is the runbook itself.
-  if (runbook.trim().includes("\n")) return { kind: "inline", text: runbook };
+  // A path is one line; anything with a line break (or a one-line flow mapping) is the runbook itself.
+  if (runbook.trim().includes("\n") || runbook.trim().startsWith("{"))
+    return { kind: "inline", text: runbook };
   const rel = runbook.trim();
   const abs = path.resolve(workspace, rel);
   if (!existsSync(abs) || !statSync(abs).isFile()) {

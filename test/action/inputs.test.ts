@@ -67,6 +67,11 @@ describe("action inputs", () => {
     const i = readInputs(env({ runbook: text, "access-token": "tok-123456" }));
     expect(i.runbook).toEqual({ kind: "inline", text });
     expect(i.auth).toBe("token");
+    const flow = '{name: x, targets: {machineIds: [a]}, commands: [{getFile: "C:/x"}]}';
+    expect(readInputs(env({ runbook: flow, "access-token": "tok-123456" })).runbook).toEqual({
+      kind: "inline",
+      text: flow,
+    });
   });
 
   it("auto picks OIDC with a client id, no secret and an ID-token endpoint; audience follows the cloud", () => {
