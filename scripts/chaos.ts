@@ -255,7 +255,10 @@ async function main(): Promise<number> {
           : ""
       }`,
     ],
-    ["wall time", `${wallS.toFixed(1)} s`],
+    [
+      "wall time",
+      `${wallS.toFixed(1)} s (mean ${(outcomes.reduce((n, o) => n + o.figures.realMs, 0) / Math.max(1, outcomes.length) / 1000).toFixed(1)} s per run, ${args.concurrency} at a time)`,
+    ],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write("\nchaos figures\n");

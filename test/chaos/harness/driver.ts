@@ -367,6 +367,12 @@ export async function runScenario(scenario: ChaosScenario, options: DriverOption
     const maxAttempts = options.maxAttempts ?? 12;
     const timeoutMs = options.workerTimeoutMs ?? 120_000;
     for (let attempt = 0; attempt < maxAttempts && !finished; attempt++) {
+      // Killed before run.json existed: nothing can have been submitted, and `resume` would only say so
+      // (the CLI's own tests cover that message), so the responder starts again at once.
+      if (mode === "resume" && !existsSync(path.join(dirs.out, "run.json"))) {
+        figures.restarts++;
+        mode = "start";
+      }
       const killAfterMs = scenario.killDelaysMs[killIndex];
       const termAfterMs =
         killAfterMs === undefined && termPending ? (scenario.sigtermAfterMs ?? undefined) : undefined;
@@ -398,7 +404,7 @@ export async function runScenario(scenario: ChaosScenario, options: DriverOption
           path.join(logs, `${String(attempt).padStart(2, "0")}-${mode}.log`),
           Buffer.concat([
             Buffer.from(
-              `# ${options.frontEnd} ${args.join(" ")}: exit ${res.code} signal ${res.signal} killed ${res.killed} term ${res.termSent} (kill at ${killAfterMs ?? "-"} ms, term at ${termAfterMs ?? "-"} ms)\n`,
+              `# ${options.frontEnd} ${args.join(" ")}: ${Date.now() - spawnedAt} ms real, exit ${res.code} signal ${res.signal} killed ${res.killed} term ${res.termSent} (kill at ${killAfterMs ?? "-"} ms, term at ${termAfterMs ?? "-"} ms)\n`,
             ),
             res.stdout,
             Buffer.from("\n# stderr\n"),

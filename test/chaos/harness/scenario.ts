@@ -266,7 +266,11 @@ export function generateScenario(seed: number, options: ScenarioOptions = {}): C
   const maxKill = options.maxKillDelayMs ?? 2500;
   const killDelaysMs: number[] = [];
   const kills = rngKills.chance(0.6) ? rngKills.int(1, 3) : 0;
-  for (let k = 0; k < kills; k++) killDelaysMs.push(rngKills.int(30, maxKill));
+  // Mostly after start-up (a process needs ~0.5 s real to load and sign in), some during it: a kill
+  // before run.json exists costs a whole restart and tests little beyond "nothing was submitted".
+  for (let k = 0; k < kills; k++) {
+    killDelaysMs.push(rngKills.chance(0.15) ? rngKills.int(30, 600) : rngKills.int(600, maxKill));
+  }
   if (kills > 0 && excluded.has("sigkill")) killDelaysMs.length = 0;
   if (killDelaysMs.length > 0) planned.push("sigkill");
   let sigtermAfterMs: number | null = null;
