@@ -24,7 +24,7 @@ export interface CollectRequest {
   /** What the step was, for naming its files. */
   kind: { type: "RunScript"; scriptName: string } | { type: "GetFile"; path: string };
   signal?: AbortSignal;
-  /** Fresh links to try before giving up (expired link, truncated body). Default 4. */
+  /** Fresh links to try before giving up (expired link, truncated body). Default 6. */
   maxAttempts?: number;
 }
 
@@ -61,7 +61,7 @@ function sha256(text: string): string {
 }
 
 export async function collectResult(req: CollectRequest): Promise<CollectedResult> {
-  const max = req.maxAttempts ?? 4;
+  const max = req.maxAttempts ?? 6;
   const folderAbs = ensureFolderInside(req.outDir, req.deviceFolder);
   const name =
     req.kind.type === "GetFile"

@@ -25,8 +25,11 @@ export interface StartRunOptions {
   /** Overrides the runbook's targets. */
   machineIds?: string[];
   /**
-   * Stop watching once every action is submitted and this much service time has passed without
-   * them all finishing; the report says `pending` and `resumeRun` picks it up. Default: wait to the end.
+   * Stop watching once this much service time has passed without every device finishing; the report
+   * says `pending` and `resumeRun` picks it up. The run detaches at a clean point: no submission whose
+   * outcome is still unknown and no result download in progress. Actions already submitted keep running
+   * in the service; devices whose next action was not submitted yet are submitted by `resumeRun`.
+   * Default: wait to the end.
    */
   detachAfterMs?: number;
 }
