@@ -2,6 +2,10 @@
  * LiveResponseCollection implementation, loaded by collectionProvider inside the dynamic-provider host
  * (cwd = the program directory). Runs go through the shared orchestrator; this module only maps
  * Pulumi's lifecycle onto startRun / resumeRun / cancelRun and the report onto state.
+ *
+ * Stable interface: every stack's state holds a serialized collectionProvider that requires this file by
+ * package path and calls these exports by name (readSettings, check, diff, create, read, update, remove).
+ * Keep the path, the names and the signatures, or older stacks cannot refresh or destroy.
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";

@@ -1,5 +1,9 @@
 /**
  * LibraryFile implementation, loaded by libraryFileProvider inside the dynamic-provider host.
+ *
+ * Stable interface: every stack's state holds a serialized libraryFileProvider that requires this file by
+ * package path and calls these exports by name (readSettings, check, diff, create, read, update, remove).
+ * Keep the path, the names and the signatures, or older stacks cannot refresh or destroy.
  */
 import type { LibraryFile as LibraryEntity } from "../shared/api/types.js";
 import { InputError, MdeApiError, NotFoundError } from "../shared/errors.js";

@@ -28,6 +28,7 @@ const OK2 = device("2", "ok2");
 const BAD = device("3", "bad", { scripts: { "collect.ps1": { fail: true, stderr: "access denied" } } });
 const LATE = device("4", "late", { offline: true });
 const GONE = device("5", "gone", { offline: true });
+const AWAY = device("6", "away", { offline: true });
 
 let emu: EmulatorHandle;
 let host: ProviderHost;
@@ -66,7 +67,7 @@ async function create(name: string, inputs: Props): Promise<{ id: string; proper
 beforeAll(async () => {
   assertBuilt();
   emu = await startEmulator({
-    devices: [OK1, OK2, BAD, LATE, GONE],
+    devices: [OK1, OK2, BAD, LATE, GONE, AWAY],
     library: [{ fileName: "collect.ps1", content: "Get-Process" }],
     defaultCommandDurationMs: 200,
     pickupDelayMs: 100,
@@ -245,6 +246,21 @@ describe("LiveResponseCollection through the dynamic-provider host", () => {
     await host.delete(urn("gone"), runId, outs);
     const cancels = emu.records.filter((r) => r.kind === "cancel");
     expect(cancels.map((c) => c.kind === "cancel" && c.actionId)).toEqual([actionId]);
+  });
+
+  it("without the run folder (another machine), refresh keeps the state and destroy still cancels from state", async () => {
+    const inputs = await checked("away", declaration({ machineIds: [AWAY.id], detachAfter: 1 }));
+    const { id: runId, properties: outs } = await create("away", inputs);
+    expect(outs.status).toBe("pending");
+    fs.rmSync(path.join(dir, String(outs.outputDir)), { recursive: true });
+
+    const read = await host.read(urn("away"), runId, outs, inputs);
+    expect(read.properties).toEqual(outs);
+    expect(host.output).toContain(`run ${runId} is pending but its folder`);
+
+    const actionId = machines(outs)[0]!.actionIds[0];
+    await host.delete(urn("away"), runId, outs);
+    expect(emu.records.some((r) => r.kind === "cancel" && r.actionId === actionId)).toBe(true);
   });
 
   it("never answers with a credential, token or signed download link in clear", () => {
