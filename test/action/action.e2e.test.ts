@@ -101,7 +101,8 @@ function errors(step: StepResult): string[] {
     .map((c) => `${c.properties["title"] ?? ""}: ${c.message}`);
 }
 
-describe("action end to end", () => {
+// Generous: each test spawns Node processes, and CI machines can be slow and busy.
+describe("action end to end", { timeout: 120_000 }, () => {
   it("runs a runbook from the repository, sets outputs, writes the summary and uploads one artifact", async () => {
     const runner = world.runner();
     mkdirSync(path.join(runner.workspace, "runbooks"), { recursive: true });

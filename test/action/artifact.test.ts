@@ -46,7 +46,7 @@ function outputFolder(): string {
   return out;
 }
 
-describe("artifact upload", () => {
+describe("artifact upload", { timeout: 120_000 }, () => {
   it("uploads the output folder as one zip, without symlinks or names the service rejects", async () => {
     const out = outputFolder();
     const listed = listUploadFiles(out);
