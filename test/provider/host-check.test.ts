@@ -222,6 +222,11 @@ describe("LiveResponseCollection diff (through the host)", () => {
     }
   });
 
+  it("in preview, a value not known yet may change: an unknown declaration means a re-run", async () => {
+    const d = await host.diff(urn(), "r1", olds(), { ...base, commands: UNKNOWN, __provider: collectionProvider });
+    expect(d).toMatchObject({ changes: "some", replaces: ["commands"] });
+  });
+
   it("updates in place (no re-run) when only how the run is watched changed", async () => {
     const d = await host.diff(urn(), "r1", olds(), {
       ...base,

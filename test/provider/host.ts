@@ -109,14 +109,11 @@ export class ProviderHost {
   }
 
   private call<Req, Res>(method: string, req: Req): Promise<Res> {
-    const fn = (
-      this.client as unknown as Record<
-        string,
-        (r: Req, cb: (e: grpc.ServiceError | null, r: Res) => void) => void
-      >
-    )[method];
+    type Unary = (r: Req, cb: (e: grpc.ServiceError | null, r: Res) => void) => void;
+    const fn = (this.client as unknown as Record<string, Unary | undefined>)[method];
+    if (!fn) return Promise.reject(new Error(`the ResourceProvider client has no method ${method}`));
     return new Promise((resolve, reject) => {
-      fn?.call(this.client, req, (e, r) => {
+      fn.call(this.client, req, (e, r) => {
         if (e) reject(new HostCallError(e.details || e.message, initFailureOf(e)));
         else resolve(r);
       });
