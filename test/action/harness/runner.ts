@@ -37,8 +37,6 @@ export interface RunningStep {
   result: Promise<StepResult>;
 }
 
-const DIST = path.resolve("dist");
-
 /** Parses GITHUB_OUTPUT / GITHUB_STATE: `name=value` lines and `name<<DELIM ... DELIM` heredocs. */
 export function parseFileCommands(text: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -109,6 +107,8 @@ export interface RunnerOptions {
   workspace?: string;
   /** Extra environment (ACTIONS_*, NODE_EXTRA_CA_CERTS, MDE_AUTHORITY_HOST, ...). */
   env?: Record<string, string>;
+  /** The action's checkout (holds dist/); default the repository. Use a copy without node_modules. */
+  actionDir?: string;
 }
 
 /** One job: main then post share the state file, as on a runner. */
@@ -117,6 +117,7 @@ export class FakeRunner {
   readonly workspace: string;
   readonly state: Record<string, string> = {};
   private readonly env: Record<string, string>;
+  private readonly dist: string;
   private step = 0;
 
   constructor(options: RunnerOptions) {
@@ -125,6 +126,7 @@ export class FakeRunner {
     mkdirSync(this.workspace, { recursive: true });
     mkdirSync(path.join(this.dir, "temp"), { recursive: true });
     this.env = options.env ?? {};
+    this.dist = path.join(options.actionDir ?? path.resolve("."), "dist");
   }
 
   start(entry: "main" | "post", inputs: Record<string, string>): RunningStep {
@@ -160,7 +162,7 @@ export class FakeRunner {
     for (const [key, value] of Object.entries(this.state)) env[`STATE_${key}`] = value;
 
     const started = Date.now();
-    const child = spawn(process.execPath, [path.join(DIST, `${entry}.js`)], {
+    const child = spawn(process.execPath, [path.join(this.dist, `${entry}.js`)], {
       cwd: this.workspace,
       env,
       stdio: ["ignore", "pipe", "pipe"],

@@ -4,7 +4,7 @@
  * points at both. The emulator's CA reaches the action the way a self-hosted runner's corporate CA
  * would: NODE_EXTRA_CA_CERTS, read by Node when the process starts.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startEmulator } from "../../../shared/emulator/index.js";
@@ -24,6 +24,11 @@ export interface World {
 
 export async function startWorld(options: EmulatorOptions): Promise<World> {
   const dir = mkdtempSync(path.join(tmpdir(), "mde-action-"));
+  // The runner downloads the action's repository, not its node_modules: run the committed bundle from a
+  // copy outside this checkout so a dependency left out of the bundle fails here too.
+  const actionDir = path.join(dir, "action-checkout");
+  cpSync("dist", path.join(actionDir, "dist"), { recursive: true });
+  cpSync("action.yml", path.join(actionDir, "action.yml"));
   const emu = await startEmulator(options);
   const results = await startResultsService();
   const caFile = path.join(dir, "emulator-ca.pem");
