@@ -129,6 +129,9 @@ options: { maxDevices: ${N}, maxConcurrentSessions: ${SESSIONS}, pollInterval: 1
     callsMs: ((N * K) / 1500) * HOUR,
   };
   const tStar = Math.max(terms.submissionsMs, terms.sessionsMs, terms.callsMs) + firstSession;
+  const binding = Object.entries(terms)
+    .sort((a, b) => b[1] - a[1])[0]![0]
+    .replace(/Ms$/, "");
   const tBurst = (Math.ceil(N / 10) - 1) * MINUTE + lastSession;
 
   const serviceCalls: Record<string, number> = {};
@@ -163,7 +166,9 @@ options: { maxDevices: ${N}, maxConcurrentSessions: ${SESSIONS}, pollInterval: 1
       tBurstSchedule: tBurst / MINUTE,
       terms: Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, v / MINUTE])),
     },
+    binding,
     ratioToTStar: runMs / tStar,
+    /** Only meaningful when submissions bind. */
     ratioToBurstSchedule: runMs / tBurst,
     callsByKind: report.apiCalls,
     serviceCallsByKind: serviceCalls,
