@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Props, ProviderHost } from "./host.js";
-import { assertBuilt, makeProgramDir, runProgram } from "./program.js";
+import { assertBuilt, makeProgramDir, removeProgramDir, runProgram } from "./program.js";
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const COLLECTION = "pulumi-nodejs:dynamic/mde:LiveResponseCollection";
@@ -16,12 +16,13 @@ const LIBRARY = "pulumi-nodejs:dynamic/mde:LibraryFile";
 const DEVICE = "b".repeat(40);
 
 let host: ProviderHost;
+let dir: string;
 let collectionProvider: string;
 let libraryProvider: string;
 
 beforeAll(async () => {
   assertBuilt();
-  const dir = makeProgramDir();
+  dir = makeProgramDir();
   const regs = runProgram(dir, [
     {
       kind: "LiveResponseCollection",
@@ -38,6 +39,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await host?.stop();
+  if (dir) removeProgramDir(dir);
 });
 
 async function checkCollection(news: Props) {
@@ -171,6 +173,7 @@ describe("loading the provider", () => {
       expect(properties(failures)).toEqual(["machineIds[0]"]);
     } finally {
       await other.stop();
+      fs.rmSync(bare, { recursive: true, force: true });
     }
   });
 });
@@ -223,7 +226,11 @@ describe("LiveResponseCollection diff (through the host)", () => {
   });
 
   it("in preview, a value not known yet may change: an unknown declaration means a re-run", async () => {
-    const d = await host.diff(urn(), "r1", olds(), { ...base, commands: UNKNOWN, __provider: collectionProvider });
+    const d = await host.diff(urn(), "r1", olds(), {
+      ...base,
+      commands: UNKNOWN,
+      __provider: collectionProvider,
+    });
     expect(d).toMatchObject({ changes: "some", replaces: ["commands"] });
   });
 

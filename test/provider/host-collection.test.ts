@@ -11,7 +11,7 @@ import { startEmulator } from "../../shared/emulator/index.js";
 import type { DeviceSpec, EmulatorHandle } from "../../shared/emulator/types.js";
 import type { MachineReport } from "../../shared/report/types.js";
 import { HostCallError, type Props, ProviderHost } from "./host.js";
-import { assertBuilt, makeProgramDir, runProgram } from "./program.js";
+import { assertBuilt, makeProgramDir, removeProgramDir, runProgram } from "./program.js";
 
 const TYPE = "pulumi-nodejs:dynamic/mde:LiveResponseCollection";
 const id = (c: string) => c.repeat(40);
@@ -101,6 +101,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await host?.stop();
   await emu?.close();
+  if (dir) removeProgramDir(dir);
 });
 
 describe("LiveResponseCollection through the dynamic-provider host", () => {

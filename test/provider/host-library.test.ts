@@ -11,7 +11,7 @@ import { createMdeClient, type MdeClient } from "../../shared/api/client.js";
 import { startEmulator } from "../../shared/emulator/index.js";
 import type { EmulatorHandle } from "../../shared/emulator/types.js";
 import { HostCallError, type Props, ProviderHost } from "./host.js";
-import { assertBuilt, makeProgramDir, runProgram } from "./program.js";
+import { assertBuilt, makeProgramDir, removeProgramDir, runProgram } from "./program.js";
 
 const TYPE = "pulumi-nodejs:dynamic/mde:LibraryFile";
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -71,6 +71,7 @@ afterAll(async () => {
   await host?.stop();
   await api?.close();
   await emu?.close();
+  if (dir) removeProgramDir(dir);
 });
 
 describe("LibraryFile through the dynamic-provider host", () => {

@@ -8,7 +8,7 @@ import { startEmulator } from "../../shared/emulator/index.js";
 import type { EmulatorHandle } from "../../shared/emulator/types.js";
 import type { MachineReport } from "../../shared/report/types.js";
 import { HostCallError, ProviderHost } from "./host.js";
-import { assertBuilt, makeProgramDir, runProgram } from "./program.js";
+import { assertBuilt, makeProgramDir, removeProgramDir, runProgram } from "./program.js";
 
 const TYPE = "pulumi-nodejs:dynamic/mde:LiveResponseCollection";
 const NEVER = {
@@ -22,11 +22,12 @@ let emu: EmulatorHandle;
 let host: ProviderHost;
 let provider: string;
 let token: string;
+let dir: string;
 
 beforeAll(async () => {
   assertBuilt();
   emu = await startEmulator({ devices: [NEVER], defaultCommandDurationMs: 200, pickupDelayMs: 100 });
-  const dir = makeProgramDir();
+  dir = makeProgramDir();
   const [reg] = runProgram(dir, [
     {
       kind: "LiveResponseCollection",
@@ -52,6 +53,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await host?.stop();
   await emu?.close();
+  if (dir) removeProgramDir(dir);
 });
 
 describe("LiveResponseCollection deadline", () => {

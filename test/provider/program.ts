@@ -39,6 +39,14 @@ export function makeProgramDir(): string {
   return dir;
 }
 
+/** Removes a program directory; the symlinks into this repository are unlinked first, never followed. */
+export function removeProgramDir(dir: string): void {
+  for (const link of ["node_modules/mde-live-response", "node_modules/@pulumi"]) {
+    fs.rmSync(path.join(dir, link), { force: true });
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 export interface ResourceSpec {
   kind: "LiveResponseCollection" | "LibraryFile";
   name: string;

@@ -4,8 +4,8 @@
  * Serialization errors surface here, and we see what the engine would receive and store.
  */
 import * as fs from "node:fs";
-import { beforeAll, describe, expect, it } from "vitest";
-import { assertBuilt, makeProgramDir, runProgram } from "./program.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assertBuilt, makeProgramDir, removeProgramDir, runProgram } from "./program.js";
 
 const DEVICE = "a".repeat(40);
 let dir: string;
@@ -13,6 +13,10 @@ let dir: string;
 beforeAll(() => {
   assertBuilt();
   dir = makeProgramDir();
+});
+
+afterAll(() => {
+  if (dir) removeProgramDir(dir);
 });
 
 describe("resources in a Pulumi program (setMocks)", () => {

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { assertBuilt, NODE, REPO } from "./program.js";
 
@@ -74,6 +74,7 @@ options:
 `;
 
 let runbookFile: string;
+const temps: string[] = [];
 let project: {
   name: string;
   main: string;
@@ -85,14 +86,20 @@ beforeAll(() => {
   assertBuilt();
   project = parse(fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8"));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mde-lr-runbook-"));
+  temps.push(dir);
   fs.mkdirSync(path.join(dir, "scripts"));
   fs.writeFileSync(path.join(dir, "scripts", "collect.ps1"), "Get-Process");
   runbookFile = path.join(dir, "stack-test.yaml");
   fs.writeFileSync(runbookFile, RUNBOOK);
 });
 
+afterAll(() => {
+  for (const dir of temps) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 function runStack(config: Record<string, string>): Registered[] {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mde-lr-stack-"));
+  temps.push(dir);
   const boot = path.join(dir, "boot.js");
   const out = path.join(dir, "captured.json");
   fs.writeFileSync(boot, BOOT);
