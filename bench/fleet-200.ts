@@ -10,8 +10,12 @@
  * session). Also: API calls by kind (ours and as the service counted them), 429s, wall time in real seconds.
  *
  *   node_modules/.bin/esbuild bench/fleet-200.ts --bundle --platform=node --format=esm \
- *     --packages=external --outfile=.tmp/fleet-200.mjs && node_modules/.bin/node .tmp/fleet-200.mjs \
- *     [--devices=200] [--scale=60] [--command-ms=60000] [--out=bench/results/fleet-200.json]
+ *     --packages=external --outfile=node_modules/.cache/mde-lr/fleet-200.mjs
+ *   node_modules/.bin/node node_modules/.cache/mde-lr/fleet-200.mjs \
+ *     [--devices=200] [--scale=60] [--command-ms=60000] [--sessions=25] [--out=bench/results/fleet-200.json]
+ *
+ * Keep the scale moderate (≤ 100): every real millisecond of latency or event-loop delay counts `scale`
+ * times as service time, so at ×300 the figure measures this machine's CPU, not the scheduler.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
