@@ -13,7 +13,7 @@ import * as path from "node:path";
 import type { MdeApi } from "../shared/api/types.js";
 import { FINAL_ACTION_STATUSES } from "../shared/api/types.js";
 import type { MachineReport, RunReport } from "../shared/report/types.js";
-import { cancelRun, PLAN_FILE, readReport, resumeRun, startRun } from "../shared/run/index.js";
+import { cancelRun, PLAN_FILE, type RunEvent, readReport, resumeRun, startRun } from "../shared/run/index.js";
 import type { Limits } from "../shared/runbook/types.js";
 import { checkCollection, detachAfterMs } from "./checkCollection.js";
 import { connect } from "./connect.js";
@@ -102,6 +102,34 @@ function describe(m: MachineReport): string {
   return `${name}: ${m.status}${error}${failedSteps.length ? `; ${failedSteps.join(", ")}` : ""}`;
 }
 
+/**
+ * Progress for the Pulumi CLI (the host forwards console output to it): one line per milestone, so a
+ * long `pulumi up` shows what it waits for. Events carry ids and statuses only, never device output.
+ */
+function progress(label: string): (event: RunEvent) => void {
+  return (event) => {
+    const say = (text: string) => console.log(`mde-live-response ${label}: ${text}`);
+    switch (event.type) {
+      case "planned":
+        say(
+          `run ${event.runId}: ${event.devices} device(s), ${event.actions} action(s), ${event.skipped} skipped`,
+        );
+        break;
+      case "deviceDone":
+        say(`${event.machineId} ${event.status}`);
+        break;
+      case "warning":
+        say(`warning: ${event.message}`);
+        break;
+      case "finished":
+        say(`run ${event.status}`);
+        break;
+      default:
+        break;
+    }
+  };
+}
+
 /** Device outcomes that make a run a (partial) failure; `skipped` is preflight doing what it was told. */
 const FAILED_DEVICE = new Set(["failed", "timedOut", "cancelled"]);
 
@@ -133,7 +161,7 @@ export async function create(settings: ProviderSettings, inputs: Record<string, 
   let report: RunReport;
   try {
     report = await startRun(
-      { api },
+      { api, onEvent: progress(runbook.name) },
       {
         runbook,
         baseDir: process.cwd(),
@@ -181,7 +209,9 @@ export async function read(settings: ProviderSettings, id: string, props: Record
   }
   const runbook = buildRunbook(inputsOf(props) as unknown as CollectionInputs);
   const api = connect(settings, runbook.options.limits);
-  const report = await resumeRun({ api }, outDir, { detachAfterMs: runbook.options.pollIntervalMs + 1000 });
+  const report = await resumeRun({ api, onEvent: progress(runbook.name) }, outDir, {
+    detachAfterMs: runbook.options.pollIntervalMs + 1000,
+  });
   return { id, props: toPlain({ ...props, ...outputsOf(report, state.outputDir) }) };
 }
 
@@ -222,7 +252,7 @@ export async function remove(
   const api = connect(settings, limits);
   const outDir = path.resolve(state.outputDir);
   if (hasJournal(outDir)) {
-    await cancelRun({ api }, outDir);
+    await cancelRun({ api, onEvent: progress(`${id} (destroy)`) }, outDir);
     return;
   }
   for (const actionId of await unfinishedActions(api, state.machines ?? [])) {

@@ -134,6 +134,9 @@ describe("LiveResponseCollection through the dynamic-provider host", () => {
     expect(String(outs.outputDir)).toMatch(/^mde-lr-out\/pulumi\//);
     expect(fs.existsSync(path.join(dir, String(outs.outputDir), "report.json"))).toBe(true);
     expect(submits()).toHaveLength(2);
+    // Progress reaches the Pulumi CLI through the host's console output.
+    expect(host.output).toContain(`mde-live-response ok-run: run ${runId}: 2 device(s)`);
+    expect(host.output).toContain(`mde-live-response ok-run: ${OK1.id} succeeded`);
     // The run name and comment reach the service.
     expect(submits().every((s) => s.kind === "submit" && s.comment.startsWith("INC-1"))).toBe(true);
 
