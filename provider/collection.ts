@@ -61,7 +61,7 @@ export class LiveResponseCollection extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: LiveResponseCollectionArgs, opts?: pulumi.CustomResourceOptions) {
     // Outputs must be seeded (as undefined) or Pulumi does not expose them (pulumi#2931). Device output
-    // is sensitive: `machines` is secret unless the caller's options say otherwise.
+    // is sensitive: `machines` is always a secret output; mergeOptions adds the caller's own to it.
     const props = {
       runId: undefined,
       status: undefined,
