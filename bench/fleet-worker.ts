@@ -44,6 +44,8 @@ export interface FleetOutcome {
   status: string;
   counts: Record<string, number>;
   devicesDone: number;
+  /** Heap and array buffers still live after a full GC at the end (needs --expose-gc): what the run retains. */
+  retainedBytes: number | null;
 }
 
 const zero = (): Record<CallKind, number> =>
@@ -118,6 +120,13 @@ childMain<FleetJob, FleetOutcome>(async (job) => {
     const realEnd = performance.now();
     const cpu = process.cpuUsage(cpu0);
     lag.disable();
+    const gc = (globalThis as { gc?: () => void }).gc;
+    let retainedBytes: number | null = null;
+    if (gc) {
+      gc();
+      const m = process.memoryUsage();
+      retainedBytes = m.heapUsed + m.arrayBuffers;
+    }
     return {
       startedAt,
       firstSubmitAt,
@@ -136,6 +145,7 @@ childMain<FleetJob, FleetOutcome>(async (job) => {
       status: report.status,
       counts: report.counts,
       devicesDone,
+      retainedBytes,
     };
   } finally {
     clearInterval(ticker);

@@ -69,6 +69,8 @@ export function runChild<I, T>(
 /** The child side: wait for the input, run `job`, send the report, exit. */
 export function childMain<I, T>(job: (input: I) => Promise<T>): void {
   process.once("message", (m: { input: I }) => run(job, m.input));
+  // The parent gave up (timeout) or died: nobody will read the result.
+  process.once("disconnect", () => process.exit(1));
 }
 
 function run<I, T>(job: (input: I) => Promise<T>, input: I): void {
@@ -89,7 +91,7 @@ function run<I, T>(job: (input: I) => Promise<T>, input: I): void {
 
 /** The child side: tell the parent where the job is (shown if it times out). */
 export function reportProgress(text: string): void {
-  process.send?.({ progress: text });
+  if (process.connected) process.send?.({ progress: text });
 }
 
 export const MiB = 2 ** 20;

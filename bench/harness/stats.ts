@@ -14,3 +14,12 @@ export function min(values: readonly number[]): number {
 }
 
 export const isQuick = (): boolean => process.env["BENCH_QUICK"] === "1";
+
+/**
+ * Epoch ms by which this benchmark must be done so `npm run bench` stays inside its budget
+ * (set by bench/main.ts; +Infinity when a benchmark runs on its own).
+ */
+export function deadline(): number {
+  const v = Number(process.env["BENCH_DEADLINE"]);
+  return Number.isFinite(v) && v > 0 ? v : Number.POSITIVE_INFINITY;
+}
