@@ -36,11 +36,18 @@ export interface DownloadDeps {
 }
 
 /**
- * Gunzip output buffer size. Measured (1 GiB and 256 MiB results, see the report in git history):
- * 64 KiB — the size of a socket read — gave the lowest peak RSS (128–140 MiB against 154–161 MiB at
- * zlib's 16 KiB default and 146–169 MiB at 256 KiB–1 MiB) at the same or better speed. The total
- * bytes allocated do not change with the size; fewer, equal-sized buffers are freed and reused by
- * malloc in step with the socket's.
+ * Gunzip output buffer size. Measured on 256 MiB gzip results (a client process per run, 2 loaded
+ * cores, noisy): 64 KiB, the size of a socket read, gave the lowest peak RSS (120–154 MiB, median
+ * ~137, against 148–163 at zlib's 16 KiB default and 145–172 at 256 KiB–1 MiB) at about the same speed.
+ *
+ * Why the peak stays above 120 MiB (the benchmark goal) without a GC hack: RSS before the download is
+ * 74–81 MiB (node alone 42; undici, msal and our modules the rest). Every socket read and every gunzip
+ * output is a fresh ArrayBuffer, and no public API lets us read into or inflate into a reused one
+ * (undici's body chunks are views of the socket's reads; zlib allocates its own output). Their JS
+ * wrappers are too small to ever fill V8's new space, so no scavenge runs; the dead buffers are only
+ * freed by the mark-compacts V8 starts on external-memory growth, and `arrayBuffers` peaks at 35–65
+ * MiB in between. Even a forced minor GC every 16 MiB (`--expose-gc`, not allowed in a library) only
+ * reached 126–129 MiB here, and a Worker with `resourceLimits.maxYoungGenerationSizeMb: 2` 123–136.
  */
 const GUNZIP_CHUNK_BYTES = 64 * 1024;
 
