@@ -18,16 +18,24 @@ const OPS_MODULE = "mde-live-response/lib/provider/libraryFileOps.js";
  */
 const OPS_FALLBACK = `${__dirname}/libraryFileOps.js`;
 
+/** As in collectionProvider (a local copy on purpose). */
+function isNotFound(error: unknown, specifier: string): boolean {
+  const e = error as { code?: string; message?: string };
+  return (
+    e?.code === "MODULE_NOT_FOUND" && String(e.message).split("\n")[0] === `Cannot find module '${specifier}'`
+  );
+}
+
 function loadLibraryFileOps(): Ops {
   try {
     return require(OPS_MODULE) as Ops;
   } catch (e) {
     // Only "this package is not installed here" falls back; a missing file *inside* the package must surface.
-    if ((e as { code?: string }).code !== "MODULE_NOT_FOUND" || !String(e).includes(OPS_MODULE)) throw e;
+    if (!isNotFound(e, OPS_MODULE)) throw e;
     try {
       return require(OPS_FALLBACK) as Ops;
     } catch (fallbackError) {
-      if (!String(fallbackError).includes(OPS_FALLBACK)) throw fallbackError;
+      if (!isNotFound(fallbackError, OPS_FALLBACK)) throw fallbackError;
       throw new Error(
         `cannot load ${OPS_MODULE} from the program directory ${process.cwd()}: run \`npm install mde-live-response\` there`,
       );
