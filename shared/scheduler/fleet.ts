@@ -46,6 +46,8 @@ const DEFAULT_RETRY_AFTER_MS = MINUTE;
 const SUBMIT_LOOKAHEAD_MS = 10_000;
 /** An action still Pending this long is called out (offline device) in a warning event. */
 const PENDING_WARN_MS = 5 * MINUTE;
+/** After a timeout cancel, how long to wait for the action to be seen final before giving up on it. */
+const CANCEL_CONFIRM_GRACE_MS = 5 * MINUTE;
 /** ActiveRequestAlreadyExists back-off: 30 s doubling to 5 min (a portal session may hold the device). */
 const BUSY_BASE_MS = 30_000;
 const BUSY_MAX_MS = 5 * MINUTE;
@@ -546,12 +548,24 @@ export class FleetScheduler {
 
   private checkDeadlines(now: number): void {
     const timeout = this.plan.options.timeoutMs;
-    for (const [actionId, i] of this.inflight) {
+    for (const [actionId, i] of [...this.inflight]) {
       const r = this.records[i]!;
-      if (r.cancelRequested || r.firstSubmitAt === null || now < r.firstSubmitAt + timeout) continue;
-      r.cancelRequested = "timeout";
-      this.o.journal.write(i, r, true);
-      this.spawn(() => this.cancelAction(i, actionId, "timeout"));
+      if (r.firstSubmitAt === null || now < r.firstSubmitAt + timeout) continue;
+      if (!r.cancelRequested) {
+        r.cancelRequested = "timeout";
+        this.o.journal.write(i, r, true);
+        this.spawn(() => this.cancelAction(i, actionId, "timeout"));
+        continue;
+      }
+      // The cancel was asked for but no final state was seen since (cancel or polls failing): stop
+      // watching rather than hang the run; the report says what is known.
+      if (now >= r.firstSubmitAt + timeout + CANCEL_CONFIRM_GRACE_MS) {
+        this.inflight.delete(actionId);
+        this.finish(i, "timedOut", {
+          code: "Timeout",
+          message: `the device's timeout (${Math.round(timeout / 1000)} s) passed; cancelling action ${actionId} could not be confirmed (last known status ${r.actionStatus ?? "unknown"}), so the run stopped watching it`,
+        });
+      }
     }
     for (const i of [...this.busy]) {
       const r = this.records[i]!;
@@ -973,7 +987,8 @@ export class FleetScheduler {
     const timeout = this.plan.options.timeoutMs;
     for (const i of this.inflight.values()) {
       const r = this.records[i]!;
-      if (r.firstSubmitAt !== null && !r.cancelRequested) at = Math.min(at, r.firstSubmitAt + timeout);
+      if (r.firstSubmitAt === null) continue;
+      at = Math.min(at, r.firstSubmitAt + timeout + (r.cancelRequested ? CANCEL_CONFIRM_GRACE_MS : 0));
     }
     if (this.o.detachAfterMs !== undefined)
       at = Math.min(at, Math.max(now, watchStart + this.o.detachAfterMs));
