@@ -157,6 +157,27 @@ describe("offline devices", () => {
     expect(validateReport(report)).toEqual([]);
   });
 
+  it("stops watching a timed-out action when the service never confirms the cancel", async () => {
+    r = await rig({ scale: 200, devices: [device("off", { offline: true })], library: lib });
+    const emu = r.emu;
+    const out = tempDir("unconfirmed");
+    const report = await startRun(
+      {
+        api: r.client,
+        clock: r.emu.clock,
+        // Once the action is queued, every API call fails: polls and the cancel never get through.
+        onEvent: (e) => {
+          if (e.type === "submitted") emu.configure({ faults: { serverErrorRate: 1 } });
+        },
+      },
+      { runbook: runbookFrom(yaml("{ timeout: 5m }")), baseDir: out, outDir: out },
+    );
+    const m = report.machines[0]!;
+    expect(m.status).toBe("timedOut");
+    expect(m.error?.message).toMatch(/could not be confirmed/);
+    expect(validateReport(report)).toEqual([]);
+  });
+
   it("detaches with the run pending, then resumeRun picks it up when the device comes online", async () => {
     const onlineAt = Date.now() + 30 * 60_000; // service ms (the clocks start at real now)
     r = await rig({
