@@ -239,6 +239,25 @@ describe("failures", () => {
     expect(validateReport(report)).toEqual([]);
   });
 
+  it("a setup error (device group without automated remediation) fails the device with the fix", async () => {
+    r = await rig({
+      scale: 100,
+      devices: [device("ok"), device("locked", { remediationLevel: false })],
+      library: lib,
+    });
+    const out = tempDir("setup");
+    const report = await startRun(
+      { api: r.client, clock: r.emu.clock },
+      { runbook: runbookFrom(yaml()), baseDir: out, outDir: out },
+    );
+    expect(report.status).toBe("partial");
+    const locked = report.machines.find((m) => m.computerDnsName === "locked")!;
+    expect(locked.status).toBe("failed");
+    expect(locked.error?.code).toBe("DisallowedOperation");
+    expect(locked.error?.message).toMatch(/Device groups/);
+    expect(locked.actionIds).toEqual([]);
+  });
+
   it("retries truncated downloads with a fresh link and still gets the exact bytes", async () => {
     r = await rig({
       scale: 100,
