@@ -5,7 +5,8 @@
  * /dev/null (its first 256 MiB), shows what the emulator and loopback can serve at all (the ceiling of both).
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { createMdeClient } from "../shared/api/client.js";
 import type { MachineAction } from "../shared/api/types.js";
@@ -21,7 +22,8 @@ const TRIALS = isQuick() ? 1 : 2;
 /** The ceiling only needs a rate: the first 256 MiB of the stream are enough. */
 const CEILING_BYTES = 256 * MiB;
 const DEVICE_PATH = "C:\\Windows\\Temp\\memory.dmp";
-const WORK = path.resolve(".tmp", "bench-download");
+// Its own folder under the OS temp dir: other tools in this checkout may clean .tmp/ while it runs.
+const WORK = mkdtempSync(path.join(os.tmpdir(), "mde-bench-download-"));
 
 interface CurlRun {
   ms: number;

@@ -6,16 +6,18 @@
  * Each target runs once to warm the page cache, then RUNS times; the figure is the median.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { environment, figure, figuresTable, table, writeResult } from "./harness/report.js";
 import { isQuick, max, median, min } from "./harness/stats.js";
 
 const RUNS = isQuick() ? 3 : 7;
 const GOAL_MS = 300;
-const WORK = path.resolve(".tmp", "bench-startup");
+// Its own folder under the OS temp dir: other tools in this checkout may clean .tmp/ while it runs.
+const WORK = mkdtempSync(path.join(os.tmpdir(), "mde-bench-startup-"));
 const MACHINE_ID = "0123456789abcdef0123456789abcdef01234567";
 
 interface Target {
