@@ -106,13 +106,13 @@ function describe(m: MachineReport): string {
  * Progress for the Pulumi CLI (the host forwards console output to it): one line per milestone, so a
  * long `pulumi up` shows what it waits for. Events carry ids and statuses only, never device output.
  */
-function progress(label: string): (event: RunEvent) => void {
+function progress(label: string, folder: string): (event: RunEvent) => void {
   return (event) => {
     const say = (text: string) => console.log(`mde-live-response ${label}: ${text}`);
     switch (event.type) {
       case "planned":
         say(
-          `run ${event.runId}: ${event.devices} device(s), ${event.actions} action(s), ${event.skipped} skipped`,
+          `run ${event.runId}: ${event.devices} device(s), ${event.actions} action(s), ${event.skipped} skipped; folder ${folder}`,
         );
         break;
       case "deviceDone":
@@ -161,7 +161,7 @@ export async function create(settings: ProviderSettings, inputs: Record<string, 
   let report: RunReport;
   try {
     report = await startRun(
-      { api, onEvent: progress(runbook.name) },
+      { api, onEvent: progress(runbook.name, folder) },
       {
         runbook,
         baseDir: process.cwd(),
@@ -209,7 +209,7 @@ export async function read(settings: ProviderSettings, id: string, props: Record
   }
   const runbook = buildRunbook(inputsOf(props) as unknown as CollectionInputs);
   const api = connect(settings, runbook.options.limits);
-  const report = await resumeRun({ api, onEvent: progress(runbook.name) }, outDir, {
+  const report = await resumeRun({ api, onEvent: progress(runbook.name, state.outputDir) }, outDir, {
     detachAfterMs: runbook.options.pollIntervalMs + 1000,
   });
   return { id, props: toPlain({ ...props, ...outputsOf(report, state.outputDir) }) };
@@ -252,7 +252,7 @@ export async function remove(
   const api = connect(settings, limits);
   const outDir = path.resolve(state.outputDir);
   if (hasJournal(outDir)) {
-    await cancelRun({ api, onEvent: progress(`${id} (destroy)`) }, outDir);
+    await cancelRun({ api, onEvent: progress(`${id} (destroy)`, state.outputDir) }, outDir);
     return;
   }
   for (const actionId of await unfinishedActions(api, state.machines ?? [])) {

@@ -136,6 +136,7 @@ describe("LiveResponseCollection through the dynamic-provider host", () => {
     expect(submits()).toHaveLength(2);
     // Progress reaches the Pulumi CLI through the host's console output.
     expect(host.output).toContain(`mde-live-response ok-run: run ${runId}: 2 device(s)`);
+    expect(host.output).toContain(`folder ${outs.outputDir}`);
     expect(host.output).toContain(`mde-live-response ok-run: ${OK1.id} succeeded`);
     // The run name and comment reach the service.
     expect(submits().every((s) => s.kind === "submit" && s.comment.startsWith("INC-1"))).toBe(true);
