@@ -15,6 +15,7 @@ if (major < 22 && existsSync(path.join(bin, "node"))) {
   const r = spawnSync(path.join(bin, "node"), [process.argv[1], ...process.argv.slice(2)], {
     stdio: "inherit",
   });
+  rmSync(outdir, { recursive: true, force: true });
   process.exit(r.status ?? 1);
 }
 
@@ -26,7 +27,9 @@ const tsc = spawnSync("tsc", ["-p", "tsconfig.build.json"], { stdio: "inherit" }
 if (tsc.status !== 0) console.warn("warning: tsc reported errors; lib/ may be partly stale");
 
 const { build } = await import("esbuild");
-const outdir = path.join(".tmp", "bench");
+// One folder per invocation: another `npm run bench` in the same checkout must not swap the bundles
+// under this one. Inside the repository, so the bundles resolve node_modules.
+const outdir = path.join(".tmp", `bench-${process.pid}`);
 rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
 // Each benchmark is bundled on its own so one that does not build yet does not stop the others.
@@ -62,4 +65,5 @@ const r = spawnSync(process.execPath, ["--enable-source-maps", main, ...process.
   stdio: "inherit",
   env: { ...process.env, BENCH_PREPARED_MS: String(Date.now() - started) },
 });
+rmSync(outdir, { recursive: true, force: true });
 process.exit(r.status ?? 1);
