@@ -161,32 +161,37 @@ describe("malformed and oversized API answers (corrupting proxy in front of the 
     { name: "listLibraryFiles", run: () => api.listLibraryFiles(), safe: (v) => Array.isArray(v) },
   ];
 
-  it.each(CORRUPTIONS.map((c) => [c]))(
-    "%s: every call ends in a typed error or a safe result",
-    async (mode) => {
-      if (OPEN_PER_CALL.has(mode as Corruption) && !RUN_OPEN) return; // B3 open
-      proxy.mode = mode as Corruption;
-      const problems: string[] = [];
-      try {
-        for (const call of calls) {
-          const r = await settle(call.run());
-          if (r.ok && !call.safe(r.value)) {
-            problems.push(
-              `${call.name}: resolved with an unusable value ${JSON.stringify(r.value)?.slice(0, 200)}`,
-            );
-          } else if (!r.ok && !(r.error instanceof MdeLrError)) {
-            problems.push(`${call.name}: ${describeError(r.error)}`);
-          } else if (!r.ok && (r.error as Error).message.length > 4_000) {
-            problems.push(
-              `${call.name}: error message of ${(r.error as Error).message.length} chars (body not capped)`,
-            );
-          }
+  const perCall = async (mode: Corruption): Promise<void> => {
+    proxy.mode = mode;
+    const problems: string[] = [];
+    try {
+      for (const call of calls) {
+        const r = await settle(call.run());
+        if (r.ok && !call.safe(r.value)) {
+          problems.push(
+            `${call.name}: resolved with an unusable value ${JSON.stringify(r.value)?.slice(0, 200)}`,
+          );
+        } else if (!r.ok && !(r.error instanceof MdeLrError)) {
+          problems.push(`${call.name}: ${describeError(r.error)}`);
+        } else if (!r.ok && (r.error as Error).message.length > 4_000) {
+          problems.push(
+            `${call.name}: error message of ${(r.error as Error).message.length} chars (body not capped)`,
+          );
         }
-      } finally {
-        proxy.mode = null;
       }
-      expect(problems).toEqual([]);
-    },
+    } finally {
+      proxy.mode = null;
+    }
+    expect(problems).toEqual([]);
+  };
+  it.each(CORRUPTIONS.filter((c) => RUN_OPEN || !OPEN_PER_CALL.has(c)).map((c) => [c]))(
+    "%s: every call ends in a typed error or a safe result",
+    async (mode) => perCall(mode as Corruption),
+  );
+  // B3 open: switched back on with its fix (or MDE_RUN_OPEN_BUGS=1).
+  it.skip.each(CORRUPTIONS.filter((c) => !RUN_OPEN && OPEN_PER_CALL.has(c)).map((c) => [c]))(
+    "%s: every call ends in a typed error or a safe result",
+    async (mode) => perCall(mode as Corruption),
   );
 
   it.each(
