@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startEmulator } from "../../shared/emulator/index.js";
 import type { DeviceSpec, EmulatorHandle } from "../../shared/emulator/types.js";
 import type { MachineReport } from "../../shared/report/types.js";
@@ -135,9 +135,12 @@ describe("LiveResponseCollection through the dynamic-provider host", () => {
     expect(fs.existsSync(path.join(dir, String(outs.outputDir), "report.json"))).toBe(true);
     expect(submits()).toHaveLength(2);
     // Progress reaches the Pulumi CLI through the host's console output.
-    expect(host.output).toContain(`mde-live-response ok-run: run ${runId}: 2 device(s)`);
-    expect(host.output).toContain(`folder ${outs.outputDir}`);
-    expect(host.output).toContain(`mde-live-response ok-run: ${OK1.id} succeeded`);
+    // (Console output and gRPC answers travel on different pipes: wait for the text, do not assume order.)
+    await vi.waitFor(() => {
+      expect(host.output).toContain(`mde-live-response ok-run: run ${runId}: 2 device(s)`);
+      expect(host.output).toContain(`folder ${outs.outputDir}`);
+      expect(host.output).toContain(`mde-live-response ok-run: ${OK1.id} succeeded`);
+    });
     // The run name and comment reach the service.
     expect(submits().every((s) => s.kind === "submit" && s.comment.startsWith("INC-1"))).toBe(true);
 
@@ -261,7 +264,7 @@ describe("LiveResponseCollection through the dynamic-provider host", () => {
 
     const read = await host.read(urn("away"), runId, outs, inputs);
     expect(read.properties).toEqual(outs);
-    expect(host.output).toContain(`run ${runId} is pending but its folder`);
+    await vi.waitFor(() => expect(host.output).toContain(`run ${runId} is pending but its folder`));
 
     const actionId = machines(outs)[0]!.actionIds[0];
     await host.delete(urn("away"), runId, outs);
