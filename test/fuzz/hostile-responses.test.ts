@@ -138,20 +138,20 @@ describe("malformed and oversized API answers (corrupting proxy in front of the 
     {
       name: "getMachine",
       run: () => api.getMachine(WS1),
-      safe: (v) => typeof (v as { id?: unknown }).id === "string",
+      safe: (v) => typeof (v as { id?: unknown } | null)?.id === "string",
     },
     {
       name: "getMachineAction",
       run: () => api.getMachineAction(actionId),
       safe: (v) => {
-        const a = v as { id?: unknown; status?: unknown; commands?: unknown };
-        return typeof a.id === "string" && typeof a.status === "string" && Array.isArray(a.commands);
+        const a = v as { id?: unknown; status?: unknown; commands?: unknown } | null;
+        return typeof a?.id === "string" && typeof a.status === "string" && Array.isArray(a.commands);
       },
     },
     {
       name: "listMachineActions",
       run: () => api.listMachineActions({ filter: `machineId eq '${WS1}'` }),
-      safe: (v) => Array.isArray(v) && v.every((a) => typeof (a as { id?: unknown }).id === "string"),
+      safe: (v) => Array.isArray(v) && v.every((a) => typeof (a as { id?: unknown } | null)?.id === "string"),
     },
     {
       name: "getResultDownloadLink",
