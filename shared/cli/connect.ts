@@ -105,16 +105,7 @@ export async function connect(
     try {
       // Sign in like a real app would (client secret through the emulator's Entra), not a minted token,
       // so the run exercises token refresh too. Explicit options win over any MDE_* in the environment.
-      const api = createMdeClient({
-        apiUrl: emu.url,
-        authorityHost: emu.authorityHost,
-        tenantId: emu.demoApp.tenantId,
-        clientId: emu.demoApp.clientId,
-        clientSecret: emu.demoApp.clientSecret,
-        caPem: emu.caPem,
-        clock,
-        env: {},
-      });
+      const api = createMdeClient({ ...emu.connectionOptions(), env: {} });
       return {
         api,
         clock,

@@ -170,6 +170,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     caPem: tls.certPem,
     demoApp,
     clock,
+    connectionOptions: () => ({
+      apiUrl: url,
+      authorityHost,
+      tenantId: demoApp.tenantId,
+      clientId: demoApp.clientId,
+      clientSecret: demoApp.clientSecret,
+      caPem: tls.certPem,
+      clock,
+    }),
     issueToken(o = {}) {
       return tokens.issue({
         tenantId: o.tenantId ?? demoApp.tenantId,

@@ -175,6 +175,11 @@ export interface EmulatorHandle {
   /** Default demo app (tenant, client id, secret, all roles). */
   readonly demoApp: Required<Pick<RegisteredApp, "tenantId" | "clientId" | "clientSecret">>;
   readonly clock: Clock;
+  /**
+   * How a client signs in to this emulator as the demo app (client secret through its Entra), as plain
+   * data shaped like the client's ConnectionOptions: `createMdeClient({ ...emu.connectionOptions(), env: {} })`.
+   */
+  connectionOptions(): EmulatorConnectionOptions;
   /** Mint an API token directly (for bearer-token tests). */
   issueToken(options?: {
     roles?: string[];
@@ -199,6 +204,20 @@ export interface EmulatorHandle {
   /** Change behaviour at run time (faults, devices, limits). */
   configure(update: { faults?: FaultSpec; limits?: Partial<EmulatorLimits>; devices?: DeviceSpec[] }): void;
   close(): Promise<void>;
+}
+
+/**
+ * Structurally a subset of shared/config ConnectionOptions (plus the client's clock); declared here so
+ * the emulator never depends on the client it is used to test.
+ */
+export interface EmulatorConnectionOptions {
+  apiUrl: string;
+  authorityHost: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  caPem: string;
+  clock: Clock;
 }
 
 export interface EmulatorStateView {

@@ -5,17 +5,7 @@ import { FINAL_ACTION_STATUSES } from "../../shared/api/types.js";
 import type { EmulatorHandle } from "../../shared/emulator/index.js";
 
 export function clientFor(emu: EmulatorHandle, extra: Partial<MdeClientOptions> = {}): MdeClient {
-  return createMdeClient({
-    apiUrl: emu.url,
-    authorityHost: emu.authorityHost,
-    tenantId: emu.demoApp.tenantId,
-    clientId: emu.demoApp.clientId,
-    clientSecret: emu.demoApp.clientSecret,
-    caPem: emu.caPem,
-    clock: emu.clock,
-    env: {},
-    ...extra,
-  });
+  return createMdeClient({ ...emu.connectionOptions(), env: {}, ...extra });
 }
 
 /** Polls until the action is final, on the shared (scaled) clock. */

@@ -53,15 +53,7 @@ beforeAll(async () => {
     ],
     library: [{ fileName: "existing.ps1", content: "Write-Output 'hi'\n" }],
   });
-  api = createMdeClient({
-    apiUrl: emu.url,
-    authorityHost: emu.authorityHost,
-    tenantId: emu.demoApp.tenantId,
-    clientId: emu.demoApp.clientId,
-    clientSecret: emu.demoApp.clientSecret,
-    caPem: emu.caPem,
-    clock: emu.clock,
-  });
+  api = createMdeClient(emu.connectionOptions());
 });
 
 afterAll(async () => {
