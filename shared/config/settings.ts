@@ -141,21 +141,7 @@ export function resolveConnection(
 /** Extra TLS trust from a PEM file (MDE_CA_FILE), e.g. a separately started emulator's CA. */
 function readCaFile(path: string | undefined): string | undefined {
   if (path === undefined) return undefined;
-  const field = fieldName("caPem", "MDE_CA_FILE");
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
-    throw new InputError(
-      field,
-      `cannot read CA file "${path}" (${code}); give a PEM file with the CA certificate(s)`,
-    );
-  }
-  if (!text.includes("-----BEGIN CERTIFICATE-----")) {
-    throw new InputError(field, `"${path}" holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
-  }
-  return text;
+  return readPemFile(path, fieldName("caPem", "MDE_CA_FILE"), CA_PEM);
 }
 
 const CREDENTIAL_FIELDS =
@@ -195,7 +181,11 @@ function resolveCredential(options: ConnectionOptions, env: Env): Credential {
     const f = fieldName("clientCertificatePath", "MDE_CLIENT_CERTIFICATE");
     given.push([
       f,
-      { kind: "certificate", pem: readPem(src.clientCertificatePath, f), source: src.clientCertificatePath },
+      {
+        kind: "certificate",
+        pem: readPemFile(src.clientCertificatePath, f, KEY_AND_CERT_PEM),
+        source: src.clientCertificatePath,
+      },
     ]);
   }
   if (src.clientCertificatePem !== undefined) {
@@ -231,22 +221,37 @@ function blankToUndefined(v: string | undefined): string | undefined {
   return v === undefined || v.trim() === "" ? undefined : v;
 }
 
-function readPem(path: string, field: string): string {
+/** What a PEM file must hold, worded for the errors that name the fix. */
+interface PemKind {
+  file: string;
+  give: string;
+  holds(text: string): boolean;
+  otherwise: string;
+}
+
+const CA_PEM: PemKind = {
+  file: "CA",
+  give: "a PEM file with the CA certificate(s)",
+  holds: (text) => text.includes("-----BEGIN CERTIFICATE-----"),
+  otherwise: "holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+};
+
+const KEY_AND_CERT_PEM: PemKind = {
+  file: "certificate",
+  give: "a PEM file with key and certificate",
+  holds: (text) =>
+    text.includes("-----BEGIN CERTIFICATE-----") && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text),
+  otherwise: "must be a PEM file holding both the private key and the certificate",
+};
+
+function readPemFile(path: string, field: string, kind: PemKind): string {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
-    throw new InputError(
-      field,
-      `cannot read certificate file "${path}" (${code}); give a PEM file with key and certificate`,
-    );
+    throw new InputError(field, `cannot read ${kind.file} file "${path}" (${code}); give ${kind.give}`);
   }
-  if (!text.includes("-----BEGIN CERTIFICATE-----") || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
-    throw new InputError(
-      field,
-      `"${path}" must be a PEM file holding both the private key and the certificate`,
-    );
-  }
+  if (!kind.holds(text)) throw new InputError(field, `"${path}" ${kind.otherwise}`);
   return text;
 }

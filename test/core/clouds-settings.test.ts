@@ -186,6 +186,24 @@ describe("resolveConnection", () => {
     ).toContain("both the private key and the certificate");
   });
 
+  it("checks the CA file (MDE_CA_FILE) and reads it into caPem", () => {
+    const base = { tenantId: TENANT, clientId: CLIENT, accessToken: "token-abcdefgh" };
+    const missing = inputError(() => resolveConnection(base, { MDE_CA_FILE: "/nonexistent/ca.pem" }));
+    expect(missing.field).toBe("caPem (MDE_CA_FILE)");
+    expect(missing.message).toContain("cannot read CA file");
+    expect(missing.message).toContain("ENOENT");
+    const dir = mkdtempSync(join(tmpdir(), "mde-core-"));
+    const notPem = join(dir, "ca.txt");
+    writeFileSync(notPem, "not a certificate\n");
+    const bad = inputError(() => resolveConnection(base, { MDE_CA_FILE: notPem }));
+    expect(bad.field).toBe("caPem (MDE_CA_FILE)");
+    expect(bad.message).toContain("holds no PEM certificate");
+    const ca = join(dir, "ca.pem");
+    const pem = "-----BEGIN CERTIFICATE-----\ny\n-----END CERTIFICATE-----\n";
+    writeFileSync(ca, pem);
+    expect(resolveConnection(base, { MDE_CA_FILE: ca }).caPem).toBe(pem);
+  });
+
   it("refuses an http sign-in authority", () => {
     const e = inputError(() =>
       resolveConnection(
