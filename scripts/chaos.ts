@@ -5,13 +5,14 @@
  * submissions, invariant violations, wall time) and exits 1 on any violation.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { buildFrontEnds } from "../test/chaos/harness/build-worker.js";
 import { type RunOutcome, runScenario } from "../test/chaos/harness/driver.js";
 import { repoRoot } from "../test/chaos/harness/repo-root.js";
 import { generateScenario } from "../test/chaos/harness/scenario.js";
+import { diffTrees, snapshotTree } from "../test/chaos/harness/snapshot.js";
 import { runActionInputsFuzz } from "../test/fuzz/action-inputs.property.js";
 
 interface Args {
@@ -106,6 +107,18 @@ async function main(): Promise<number> {
     if (!args.runsGiven) return 0;
   }
   const bundles = await buildFrontEnds();
+  // Absolute device paths (e.g. "/../../tmp/escape") would land outside any sandbox: watch those places.
+  const canaries = [
+    "/tmp/escape",
+    "/tmp/$(touch pwned)",
+    "/tmp/pwned",
+    path.join(root, "escape-posix"),
+    path.join(root, "escape.txt"),
+  ];
+  const canariesBefore = canaries.filter((c) => existsSync(c));
+  const repoBefore = snapshotTree(root, (rel) =>
+    /^(node_modules|\.git|\.tmp|lib|dist|coverage|bench\/results)(\/|$)/.test(rel),
+  );
   const tmpRoot = path.join(os.tmpdir(), `mde-lr-chaos-${process.pid}`);
   mkdirSync(tmpRoot, { recursive: true });
   const seeds = Array.from({ length: args.runs }, (_, i) => args.seed + i);
@@ -198,6 +211,19 @@ async function main(): Promise<number> {
     violations += o.violations.length;
     for (const v of o.violations) byInvariant[v.invariant] = (byInvariant[v.invariant] ?? 0) + 1;
   }
+  const escaped = canaries.filter((c) => existsSync(c) && !canariesBefore.includes(c));
+  // Only new files whose names come from the hostile device paths count: other engineers edit the repo too.
+  const repoAdded = diffTrees(
+    repoBefore,
+    snapshotTree(root, (rel) =>
+      /^(node_modules|\.git|\.tmp|lib|dist|coverage|bench\/results)(\/|$)/.test(rel),
+    ),
+  ).added.filter((rel) => /escape|pwned|passwd|shadow|id_rsa|loot|win\.ini|NTUSER/i.test(rel));
+  for (const e of [...escaped, ...repoAdded]) {
+    violations++;
+    byInvariant["output-confined"] = (byInvariant["output-confined"] ?? 0) + 1;
+    process.stdout.write(`✗ written outside every sandbox: ${e}\n`);
+  }
   const wallS = (Date.now() - started) / 1000;
   const failedSeeds = outcomes
     .filter((o) => o.violations.length > 0)
@@ -277,6 +303,7 @@ async function main(): Promise<number> {
     );
     return 1;
   }
+  if (escaped.length + repoAdded.length > 0) return 1;
   return 0;
 }
 
