@@ -47,7 +47,12 @@ export {
   type TokenEvent,
 } from "./http/events.js";
 export { DEFAULT_LIMITS, type Limits, QuotaLimiter, SlidingWindowLimiter } from "./http/limiter.js";
+// Entry points the front ends drive: runbook → plan → run. The emulator stays a separate entry
+// (shared/emulator/index.js) so the published core never loads it.
+export { type BuildPlanOptions, buildPlan } from "./plan/index.js";
 export { onSecretRegistered, redact, redactError, registerSasUrl, registerSecret } from "./redact.js";
 export type * from "./report/types.js";
+export { cancelRun, type ResumeRunOptions, readReport, resumeRun, startRun } from "./run/index.js";
 export type * from "./run/types.js";
+export { loadRunbook, type ParseRunbookOptions, parseRunbook, parseSteps } from "./runbook/index.js";
 export type * from "./runbook/types.js";
