@@ -6,12 +6,10 @@
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createMdeClient } from "../../shared/api/client.js";
 import {
   AuthenticationError,
@@ -20,28 +18,9 @@ import {
   NetworkError,
 } from "../../shared/errors.js";
 import { redact } from "../../shared/redact.js";
+import { loopbackServers } from "./loopback.js";
 
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map(
-      (s) =>
-        new Promise<void>((r) => {
-          s.close(() => r());
-          s.closeAllConnections();
-        }),
-    ),
-  );
-});
-
-async function listen(
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
-): Promise<{ url: string; server: Server }> {
-  const server = createServer(handler);
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
+const listen = loopbackServers();
 
 const SIG = "Zm9vYmFyc2lnbmF0dXJlMTIz%2BYWJj%3D";
 const sas = (base: string, name: string) =>

@@ -6,34 +6,16 @@
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createMdeClient } from "../../shared/api/client.js";
 import { CancelledError } from "../../shared/errors.js";
+import { loopbackServers } from "./loopback.js";
 
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map(
-      (s) =>
-        new Promise<void>((r) => {
-          s.close(() => r());
-          s.closeAllConnections();
-        }),
-    ),
-  );
-});
-
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const server = createServer(handler);
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+const listen = loopbackServers();
 
 const sas = (base: string, name: string) =>
   `${base}/blob/${name}?sv=2019-07-07&sr=b&sig=c3RyZWFtdGVzdA%3D%3D`;
@@ -57,7 +39,7 @@ describe("download streaming", () => {
     const members = [randomBytes(3 * 1024 * 1024), Buffer.alloc(5 * 1024 * 1024, 0x5a), randomBytes(777)];
     const original = Buffer.concat(members);
     const gz = Buffer.concat(members.map((m) => gzipSync(m)));
-    const url = await listen((_req, res) => {
+    const { url } = await listen((_req, res) => {
       res.writeHead(200, { "content-length": String(gz.length) });
       void writeInPieces(res, gz, 1500);
     });
@@ -75,7 +57,7 @@ describe("download streaming", () => {
 
   it("raw (script output) downloads hash and count the bytes as served, chunked or not", async () => {
     const body = randomBytes(2 * 1024 * 1024 + 13);
-    const url = await listen((req, res) => {
+    const { url } = await listen((req, res) => {
       // Without content-length the body is chunked: only the end of the stream says it is whole.
       res.writeHead(200, req.url?.includes("chunked") ? {} : { "content-length": String(body.length) });
       void writeInPieces(res, body, 4096);
@@ -96,7 +78,7 @@ describe("download streaming", () => {
   it("abort mid-body → CancelledError, no file and no .part left", async () => {
     const gz = gzipSync(randomBytes(4 * 1024 * 1024));
     let sent = 0;
-    const url = await listen((_req, res) => {
+    const { url } = await listen((_req, res) => {
       res.writeHead(200, { "content-length": String(gz.length) });
       // Half the body, then silence: the download is in its streaming phase when the abort lands.
       res.write(gz.subarray(0, gz.length / 2), () => {
