@@ -104,24 +104,15 @@ function parseDetach(value: string | undefined): number | undefined {
   return ms;
 }
 
-export async function resumeCommand(
-  io: CliIo,
-  dir: string,
-  flags: ConnectionFlags & OutputFlags,
-): Promise<number> {
-  const outDir = resolve(dir);
-  return withConnection(io, flags, (conn) =>
-    drive(io, conn, outDir, flags.json === true, (ctx) => resumeRun(ctx, outDir)),
-  );
+/** `resume` and `cancel` differ only in what they do with an existing run folder's journal. */
+function runFolderCommand(op: (ctx: RunContext, outDir: string) => Promise<RunReport>) {
+  return async (io: CliIo, dir: string, flags: ConnectionFlags & OutputFlags): Promise<number> => {
+    const outDir = resolve(dir);
+    return withConnection(io, flags, (conn) =>
+      drive(io, conn, outDir, flags.json === true, (ctx) => op(ctx, outDir)),
+    );
+  };
 }
 
-export async function cancelCommand(
-  io: CliIo,
-  dir: string,
-  flags: ConnectionFlags & OutputFlags,
-): Promise<number> {
-  const outDir = resolve(dir);
-  return withConnection(io, flags, (conn) =>
-    drive(io, conn, outDir, flags.json === true, (ctx) => cancelRun(ctx, outDir)),
-  );
-}
+export const resumeCommand = runFolderCommand(resumeRun);
+export const cancelCommand = runFolderCommand(cancelRun);
