@@ -4,6 +4,7 @@ export { explainServiceError, serviceFix } from "./explain.js";
 export {
   assertStepsInLibrary,
   LIBRARY_MAX_BYTES,
+  needsLibrary,
   type SyncLibraryOptions,
   sha256Hex,
   syncLibrary,

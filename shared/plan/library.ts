@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import type { CallOptions, LibraryFile, MdeApi } from "../api/types.js";
 import { InputError } from "../errors.js";
-import type { LibraryEntry, Step } from "../runbook/types.js";
+import type { LibraryEntry, Runbook, Step } from "../runbook/types.js";
 import type { LibrarySyncResult } from "./types.js";
 
 /** The API's documented upload limit (mde-api.md §4.8; the portal states more, §8.3). */
@@ -50,6 +50,11 @@ async function readEntry(entry: LibraryEntry, index: number): Promise<Uint8Array
     );
   }
   return readFile(entry.path);
+}
+
+/** A runbook that runs or pushes library files, or ships its own, needs the library listed (and synced). */
+export function needsLibrary(runbook: Pick<Runbook, "commands" | "library">): boolean {
+  return runbook.commands.some((s) => s.type !== "GetFile") || runbook.library.length > 0;
 }
 
 export function sha256Hex(content: Uint8Array): string {

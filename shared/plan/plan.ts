@@ -6,7 +6,7 @@
 import type { MdeApi } from "../api/types.js";
 import type { Runbook } from "../runbook/types.js";
 import { estimateEta } from "./eta.js";
-import { syncLibrary } from "./library.js";
+import { needsLibrary, syncLibrary } from "./library.js";
 import { packSteps } from "./pack.js";
 import { preflight } from "./preflight.js";
 import { COMPUTER_NAME_BATCH, resolveTargets } from "./targets.js";
@@ -42,9 +42,8 @@ export async function buildPlan(
   const resolved = await resolveTargets(api, targets, { maxDevices: runbook.options.maxDevices, ...signal });
   const checked = preflight(resolved.machines, { onIneligible: runbook.options.onIneligible });
 
-  const usesLibrary = runbook.commands.some((s) => s.type !== "GetFile") || runbook.library.length > 0;
   const library =
-    usesLibrary && !options.skipLibrary
+    needsLibrary(runbook) && !options.skipLibrary
       ? await syncLibrary(api, runbook.library, { dryRun: true, steps: runbook.commands, ...signal })
       : null;
 
