@@ -15,8 +15,12 @@ export interface FrontEndBundles {
   core: string;
 }
 
+/**
+ * One folder per building process: a long `npm run chaos` must keep running the code it started with
+ * while tests (or another chaos run) rebuild theirs.
+ */
 export async function buildFrontEnds(
-  outDir = path.join(repoRoot(), ".tmp", "chaos"),
+  outDir = path.join(repoRoot(), ".tmp", "chaos", `bundle-${process.pid}`),
 ): Promise<FrontEndBundles> {
   mkdirSync(outDir, { recursive: true });
   const entries = { cli: "cli-entry.ts", core: "worker.ts" } as const;

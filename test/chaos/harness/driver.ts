@@ -84,7 +84,15 @@ function runWorker(
   args: string[],
   env: NodeJS.ProcessEnv,
   cwd: string,
-  plan: { killAfterMs?: number; termAfterMs?: number; timeoutMs: number },
+  plan: {
+    killAfterMs?: number;
+    termAfterMs?: number;
+    timeoutMs: number;
+    /** Signal after the service has answered this many more API calls (checked every 5 ms). */
+    killAfterCalls?: number;
+    termAfterCalls?: number;
+    calls?: () => number;
+  },
 ): Promise<WorkerResult> {
   return new Promise((resolve) => {
     const child: ChildProcess = spawn(process.execPath, [workerPath, ...args], {
@@ -120,6 +128,20 @@ function runWorker(
         child.kill("SIGKILL");
       }, plan.timeoutMs),
     );
+    if (plan.calls && (plan.killAfterCalls !== undefined || plan.termAfterCalls !== undefined)) {
+      const calls = plan.calls;
+      const base = calls();
+      const watch = setInterval(() => {
+        const n = calls() - base;
+        if (plan.killAfterCalls !== undefined && n >= plan.killAfterCalls && !killed) {
+          killed = child.kill("SIGKILL");
+        }
+        if (plan.termAfterCalls !== undefined && n >= plan.termAfterCalls && !termSent) {
+          termSent = child.kill("SIGTERM");
+        }
+      }, 5);
+      timers.push(watch);
+    }
     child.on("close", (code, signal) => {
       for (const t of timers) clearTimeout(t);
       const stdout = Buffer.concat(out);
@@ -338,7 +360,7 @@ export async function runScenario(scenario: ChaosScenario, options: DriverOption
       NO_PROXY: "127.0.0.1,localhost,::1",
       NO_COLOR: "1",
       // The harness's own cache (outside the sandbox): halves the start-up of each resumed process.
-      NODE_COMPILE_CACHE: path.join(path.dirname(options.bundles.core), "compile-cache"),
+      NODE_COMPILE_CACHE: path.join(path.dirname(path.dirname(options.bundles.core)), "compile-cache"),
       MDE_API_URL: emu.url,
       MDE_AUTHORITY_HOST: emu.authorityHost,
       MDE_TENANT_ID: emu.demoApp.tenantId,
@@ -374,8 +396,11 @@ export async function runScenario(scenario: ChaosScenario, options: DriverOption
         mode = "start";
       }
       const killAfterMs = scenario.killDelaysMs[killIndex];
+      const killAfterCalls = scenario.killAfterCalls[killIndex] ?? undefined;
       const termAfterMs =
         killAfterMs === undefined && termPending ? (scenario.sigtermAfterMs ?? undefined) : undefined;
+      const termAfterCalls =
+        termAfterMs !== undefined ? (scenario.sigtermAfterCalls ?? undefined) : undefined;
       if (mode === "resume") figures.resumes++;
       const json = options.frontEnd === "core" || scenario.jsonOutput;
       const args =
@@ -393,6 +418,9 @@ export async function runScenario(scenario: ChaosScenario, options: DriverOption
         {
           ...(killAfterMs !== undefined ? { killAfterMs } : {}),
           ...(termAfterMs !== undefined ? { termAfterMs } : {}),
+          ...(killAfterCalls !== undefined ? { killAfterCalls } : {}),
+          ...(termAfterCalls !== undefined ? { termAfterCalls } : {}),
+          calls: () => Object.values(emu.state.callCounts()).reduce((a, b) => a + b, 0),
           timeoutMs,
         },
       );

@@ -65,6 +65,10 @@ export interface ChaosScenario {
   foreign: ForeignSession[];
   /** Real ms after each (re)start at which the driver SIGKILLs the process; one entry per planned kill. */
   killDelaysMs: number[];
+  /** When set, the kill comes after the process's n-th API call instead (the delay is then a fallback). */
+  killAfterCalls: (number | null)[];
+  /** The SIGTERM comes after this many API calls of the last process (sigtermAfterMs is the fallback). */
+  sigtermAfterCalls: number | null;
   /** End with SIGTERM at this real ms (the run must cancel its own unfinished actions) instead of resuming to the end. */
   sigtermAfterMs: number | null;
   /** CLI runs with `--json` (else the human output, and the report is read from the folder). */
@@ -268,14 +272,28 @@ export function generateScenario(seed: number, options: ScenarioOptions = {}): C
   const kills = rngKills.chance(0.6) ? rngKills.int(1, 3) : 0;
   // Mostly after start-up (a process needs ~0.5 s real to load and sign in), some during it: a kill
   // before run.json exists costs a whole restart and tests little beyond "nothing was submitted".
+  // Most kills come after the process's n-th API call (any phase: planning, submitting, polling,
+  // collecting), whatever the machine's speed; some at a real-time point during start-up.
+  const killAfterCalls: (number | null)[] = [];
   for (let k = 0; k < kills; k++) {
-    killDelaysMs.push(rngKills.chance(0.15) ? rngKills.int(30, 600) : rngKills.int(600, maxKill));
+    if (rngKills.chance(0.2)) {
+      killDelaysMs.push(rngKills.int(30, 1200));
+      killAfterCalls.push(null);
+    } else {
+      killDelaysMs.push(maxKill * 20);
+      killAfterCalls.push(rngKills.int(2, 45));
+    }
   }
-  if (kills > 0 && excluded.has("sigkill")) killDelaysMs.length = 0;
+  if (kills > 0 && excluded.has("sigkill")) {
+    killDelaysMs.length = 0;
+    killAfterCalls.length = 0;
+  }
   if (killDelaysMs.length > 0) planned.push("sigkill");
   let sigtermAfterMs: number | null = null;
+  let sigtermAfterCalls: number | null = null;
   if (rngKills.chance(0.1) && !excluded.has("sigterm")) {
-    sigtermAfterMs = rngKills.int(50, maxKill);
+    sigtermAfterMs = maxKill * 20;
+    sigtermAfterCalls = rngKills.int(3, 40);
     planned.push("sigterm");
   }
 
@@ -334,7 +352,9 @@ export function generateScenario(seed: number, options: ScenarioOptions = {}): C
     planned,
     foreign,
     killDelaysMs,
+    killAfterCalls,
     sigtermAfterMs,
+    sigtermAfterCalls,
     jsonOutput: rngKills.chance(0.7),
     fileSha256,
   };
