@@ -76,27 +76,49 @@ export async function startDemoEmulator(options: {
   });
 }
 
-const TENANT_FLAGS: [keyof ConnectionFlags, string][] = [
-  ["apiUrl", "--api-url"],
-  ["authorityHost", "--authority-host"],
-  ["tenantId", "--tenant-id"],
-  ["clientId", "--client-id"],
-  ["clientCertificate", "--client-certificate"],
-  ["cloud", "--cloud"],
-  ["region", "--region"],
-  ["caFile", "--ca-file"],
+/**
+ * The flags that pick a tenant, and the connection option each sets. --ca-file has none: it goes in
+ * as MDE_CA_FILE so the one CA-file reader in settings checks it.
+ */
+const TENANT_FLAGS: readonly { flag: keyof ConnectionFlags; name: string; option?: TenantOption }[] = [
+  { flag: "apiUrl", name: "--api-url", option: "apiUrl" },
+  { flag: "authorityHost", name: "--authority-host", option: "authorityHost" },
+  { flag: "tenantId", name: "--tenant-id", option: "tenantId" },
+  { flag: "clientId", name: "--client-id", option: "clientId" },
+  { flag: "clientCertificate", name: "--client-certificate", option: "clientCertificatePath" },
+  { flag: "cloud", name: "--cloud", option: "cloud" },
+  { flag: "region", name: "--region", option: "region" },
+  { flag: "caFile", name: "--ca-file" },
 ];
+
+type TenantOption =
+  | "apiUrl"
+  | "authorityHost"
+  | "tenantId"
+  | "clientId"
+  | "clientCertificatePath"
+  | "cloud"
+  | "region";
+
+function tenantOptions(flags: ConnectionFlags): Partial<Record<TenantOption, string>> {
+  const options: Partial<Record<TenantOption, string>> = {};
+  for (const { flag, option } of TENANT_FLAGS) {
+    const value = flags[flag];
+    if (option && typeof value === "string") options[option] = value;
+  }
+  return options;
+}
 
 export async function connect(
   flags: ConnectionFlags,
   env: Record<string, string | undefined>,
 ): Promise<Connection> {
   if (flags.emulator) {
-    const clash = TENANT_FLAGS.find(([key]) => flags[key] !== undefined);
+    const clash = TENANT_FLAGS.find(({ flag }) => flags[flag] !== undefined);
     if (clash) {
       throw new InputError(
         "--emulator",
-        `can't be combined with ${clash[1]}: drop ${clash[1]} to use the local emulator, or drop --emulator to use that tenant`,
+        `can't be combined with ${clash.name}: drop ${clash.name} to use the local emulator, or drop --emulator to use that tenant`,
       );
     }
     const scale = parseScale(flags.emulatorScale, "--emulator-scale");
@@ -128,15 +150,7 @@ export async function connect(
     );
   }
   const clock = clockFromEnv(env);
-  const options = {
-    ...(flags.apiUrl !== undefined ? { apiUrl: flags.apiUrl } : {}),
-    ...(flags.authorityHost !== undefined ? { authorityHost: flags.authorityHost } : {}),
-    ...(flags.tenantId !== undefined ? { tenantId: flags.tenantId } : {}),
-    ...(flags.clientId !== undefined ? { clientId: flags.clientId } : {}),
-    ...(flags.clientCertificate !== undefined ? { clientCertificatePath: flags.clientCertificate } : {}),
-    ...(flags.cloud !== undefined ? { cloud: flags.cloud } : {}),
-    ...(flags.region !== undefined ? { region: flags.region } : {}),
-  };
+  const options = tenantOptions(flags);
   const clientEnv = flags.caFile !== undefined ? { ...env, MDE_CA_FILE: flags.caFile } : env;
   let api: MdeClient;
   try {
