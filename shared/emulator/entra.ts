@@ -108,6 +108,8 @@ export class Entra {
     this.route(req, res).catch((error: unknown) => {
       if (!res.headersSent)
         sendEntraError(res, new EntraError(400, "server_error", 90100, "Unexpected error"));
+      // Same as the API router: a half-sent answer must not leave the client waiting for the rest.
+      else res.destroy();
       console.error("mde emulator (entra):", error);
     });
   }
