@@ -6,6 +6,7 @@
  *   npm run bench -- --only=download   a subset (emulator, startup, download, fleet)
  *   npm run bench -- --quick           smaller fleets, fewer repetitions (a smoke run, not the figures)
  *   npm run bench -- --strict          exit 1 when a goal is missed
+ *   npm run bench -- --report-only     run nothing; print the verdicts of the results already in bench/results/
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
@@ -38,9 +39,11 @@ const TOTAL_BUDGET_MS = 600_000;
 
 function parseArgs(argv: string[]) {
   const only = argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
-  const unknown = argv.filter((a) => !/^--(only=.+|quick|strict)$/.test(a));
+  const unknown = argv.filter((a) => !/^--(only=.+|quick|strict|report-only)$/.test(a));
   if (unknown.length > 0) {
-    throw new Error(`unknown option ${unknown.join(" ")}; use --only=<names>, --quick, --strict`);
+    throw new Error(
+      `unknown option ${unknown.join(" ")}; use --only=<names>, --quick, --strict, --report-only`,
+    );
   }
   const names = only ? only.split(",").map((s) => s.trim()) : BENCHES.map((b) => b.name);
   for (const n of names) {
@@ -50,7 +53,12 @@ function parseArgs(argv: string[]) {
       );
     }
   }
-  return { names, quick: argv.includes("--quick"), strict: argv.includes("--strict") };
+  return {
+    names,
+    quick: argv.includes("--quick"),
+    strict: argv.includes("--strict"),
+    reportOnly: argv.includes("--report-only"),
+  };
 }
 
 interface RunOutcome {
@@ -97,7 +105,7 @@ function readResult(name: string): BenchResult | null {
 }
 
 async function main(): Promise<number> {
-  const { names, quick, strict } = parseArgs(process.argv.slice(2));
+  const { names, quick, strict, reportOnly } = parseArgs(process.argv.slice(2));
   const started = Date.now() - Number(process.env["BENCH_PREPARED_MS"] ?? 0);
   // Leave 15 s for the summary; each benchmark is told the deadline and trims itself to it.
   const deadline = started + TOTAL_BUDGET_MS - 15_000;
@@ -106,8 +114,10 @@ async function main(): Promise<number> {
   let crashed = 0;
   for (const spec of BENCHES.filter((b) => names.includes(b.name))) {
     console.log(`\n=== ${spec.name}`);
-    rmSync(path.join("bench", "results", `${spec.name}.json`), { force: true });
-    const { code, ms, killed } = await runOne(spec, quick, deadline);
+    if (!reportOnly) rmSync(path.join("bench", "results", `${spec.name}.json`), { force: true });
+    const { code, ms, killed } = reportOnly
+      ? { code: 0, ms: 0, killed: false }
+      : await runOne(spec, quick, deadline);
     // A benchmark stopped at the deadline may still have written what it measured so far.
     const result = readResult(spec.name);
     runs.push({ bench: spec.name, exitCode: code, durationMs: ms, stoppedAtDeadline: killed });
@@ -135,7 +145,7 @@ async function main(): Promise<number> {
     op: "<=",
     target: TOTAL_BUDGET_MS / 1000,
   });
-  if (names.length === BENCHES.length && !quick) summary.push({ bench: "all", figure: total });
+  if (names.length === BENCHES.length && !quick && !reportOnly) summary.push({ bench: "all", figure: total });
 
   console.log("\n=== summary (every figure against its goal)");
   console.log(
