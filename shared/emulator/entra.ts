@@ -10,6 +10,7 @@
 import { generateKeyPairSync, type KeyObject, randomUUID, X509Certificate } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Clock } from "../clock.js";
+import { redact } from "../redact.js";
 import { KNOWN_RESOURCES, type TokenAuthority } from "./auth.js";
 import { type DecodedJwt, decodeJwt, signRs256, verifyAsymmetric } from "./jwt.js";
 import { readBody } from "./respond.js";
@@ -110,7 +111,10 @@ export class Entra {
         sendEntraError(res, new EntraError(400, "server_error", 90100, "Unexpected error"));
       // Same as the API router: a half-sent answer must not leave the client waiting for the rest.
       else res.destroy();
-      console.error("mde emulator (entra):", error);
+      console.error(
+        "mde emulator (entra):",
+        redact(error instanceof Error ? (error.stack ?? error.message) : String(error)),
+      );
     });
   }
 

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Clock } from "../clock.js";
+import { redact } from "../redact.js";
 import * as api from "./api.js";
 import type { Operation, TokenAuthority } from "./auth.js";
 import { BLOB_PREFIX, sendResult, storageError } from "./blob.js";
@@ -134,7 +135,10 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
       if (!res.headersSent) sendError(res, 500, "InternalServerError", "An unexpected error occurred");
       else res.destroy();
       // The emulator's own bug: make it visible in the test output rather than swallow it.
-      console.error("mde emulator:", error);
+      console.error(
+        "mde emulator:",
+        redact(error instanceof Error ? (error.stack ?? error.message) : String(error)),
+      );
     });
   };
 }
