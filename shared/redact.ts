@@ -10,6 +10,11 @@ const MIN_LITERAL_LENGTH = 6;
 
 const literals = new Set<string>();
 let sortedLiterals: string[] = [];
+/**
+ * Sorting on every registration made registering quadratic: a big run registers four literals per
+ * result link (tens of thousands), while redaction is rare. So sort lazily, on the next `redact`.
+ */
+let sortedDirty = false;
 const listeners = new Set<(secret: string) => void>();
 
 function addLiteral(value: string): boolean {
@@ -26,8 +31,7 @@ export function registerSecret(value: string | undefined | null): void {
     if (addLiteral(form)) added.push(form);
   }
   if (added.length === 0) return;
-  // Longest first so a secret containing another is masked whole.
-  sortedLiterals = [...literals].sort((a, b) => b.length - a.length);
+  sortedDirty = true;
   for (const secret of added) {
     for (const listener of listeners) {
       try {
@@ -101,6 +105,11 @@ function sasBase(url: string): string {
 
 /** Masks every known secret and secret-shaped value in `text`. */
 export function redact(text: string): string {
+  if (sortedDirty) {
+    // Longest first so a secret containing another is masked whole.
+    sortedLiterals = [...literals].sort((a, b) => b.length - a.length);
+    sortedDirty = false;
+  }
   let out = text;
   for (const secret of sortedLiterals) {
     if (out.includes(secret)) out = out.split(secret).join(MASK);
