@@ -15,7 +15,6 @@ if (major < 22 && existsSync(path.join(bin, "node"))) {
   const r = spawnSync(path.join(bin, "node"), [process.argv[1], ...process.argv.slice(2)], {
     stdio: "inherit",
   });
-  rmSync(outdir, { recursive: true, force: true });
   process.exit(r.status ?? 1);
 }
 
