@@ -1,8 +1,9 @@
 /** Live response submission, machine actions (get, list, cancel) and result links (mde-api.md §4.1–4.5). */
-import { MdeApiError } from "../errors.js";
+import { AmbiguousSubmissionError, MdeApiError } from "../errors.js";
 import type { HttpTransport } from "../http/transport.js";
 import { registerSasUrl } from "../redact.js";
 import { collectPages, odataParams } from "./paging.js";
+import { ACTION_FIELDS, expectShape, shapeProblem } from "./shape.js";
 import type { CallOptions, LiveResponseRequest, MachineAction, ODataQuery } from "./types.js";
 import {
   checkActionId,
@@ -37,6 +38,20 @@ export async function runLiveResponse(
     signal: options?.signal,
     submission: { machineId: id, comment: request.Comment },
   });
+  // Accepted (2xx) but unreadable: as ambiguous as a lost answer — never a plain failure the caller
+  // might answer by submitting again.
+  const problem = shapeProblem(res.body, { id: "string" });
+  if (problem !== null) {
+    throw new AmbiguousSubmissionError(id, request.Comment, {
+      cause: new MdeApiError({
+        status: res.status,
+        code: "UnexpectedResponse",
+        message: `the service's answer has an unexpected shape: ${problem}`,
+        method: "POST",
+        path: `/api/machines/${id}/runliveresponse`,
+      }),
+    });
+  }
   return res.body as MachineAction;
 }
 
@@ -52,7 +67,10 @@ export async function getMachineAction(
     path: `/api/machineactions/${id}`,
     signal: options?.signal,
   });
-  return res.body as MachineAction;
+  return expectShape<MachineAction>(res.body, ACTION_FIELDS, {
+    method: "GET",
+    path: `/api/machineactions/${id}`,
+  });
 }
 
 export async function listMachineActions(
@@ -87,7 +105,10 @@ export async function cancelMachineAction(
     },
     signal: options?.signal,
   });
-  return res.body as MachineAction;
+  return expectShape<MachineAction>(res.body, ACTION_FIELDS, {
+    method: "POST",
+    path: `/api/machineactions/${id}/cancel`,
+  });
 }
 
 export async function getResultDownloadLink(

@@ -7,7 +7,9 @@ import type { CallOptions, LibraryFile, LibraryUpload } from "./types.js";
 import { checkLibraryFileName } from "./validate.js";
 
 export async function listLibraryFiles(t: HttpTransport, options?: CallOptions): Promise<LibraryFile[]> {
-  return collectPages<LibraryFile>(t, "library", "/api/libraryfiles", {}, undefined, options?.signal);
+  return collectPages<LibraryFile>(t, "library", "/api/libraryfiles", {}, undefined, options?.signal, {
+    fileName: "string",
+  });
 }
 
 export async function uploadLibraryFile(

@@ -2,6 +2,7 @@
 import { InputError, NotFoundError } from "../errors.js";
 import type { HttpTransport } from "../http/transport.js";
 import { collectPages, odataParams } from "./paging.js";
+import { expectShape, MACHINE_FIELDS } from "./shape.js";
 import type { CallOptions, Machine, ODataQuery } from "./types.js";
 import { checkMachineId, checkQuery } from "./validate.js";
 
@@ -17,7 +18,7 @@ export async function getMachine(
     path: `/api/machines/${id}`,
     signal: options?.signal,
   });
-  return res.body as Machine;
+  return expectShape<Machine>(res.body, MACHINE_FIELDS, { method: "GET", path: `/api/machines/${id}` });
 }
 
 export async function listMachines(

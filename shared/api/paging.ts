@@ -1,6 +1,9 @@
 /** OData list envelopes `{ value, @odata.nextLink }`, followed to the end or until `top` items. */
+
+import { MdeApiError } from "../errors.js";
 import type { CallKind } from "../http/events.js";
 import type { HttpTransport } from "../http/transport.js";
+import { expectShape, type FieldKind, shapeProblem } from "./shape.js";
 import type { ODataQuery } from "./types.js";
 
 /** Guards against a server that keeps returning the same nextLink. */
@@ -22,13 +25,31 @@ export async function collectPages<T>(
   query: Record<string, string | number | undefined>,
   top: number | undefined,
   signal: AbortSignal | undefined,
+  /** Fields every entry must carry (entities have an id; library files a fileName). */
+  itemFields: Record<string, FieldKind> = { id: "string" },
 ): Promise<T[]> {
   const items: T[] = [];
   const seen = new Set<string>();
   let res = await t.send({ kind, method: "GET", path, query, signal });
   for (let page = 0; page < MAX_PAGES; page++) {
-    const body = (res.body ?? {}) as { value?: unknown; "@odata.nextLink"?: unknown };
-    if (Array.isArray(body.value)) items.push(...(body.value as T[]));
+    // A list page is `{value: [...]}` with objects carrying an id; anything else is a typed error, not
+    // a silently empty (or junk) list the caller would act on.
+    const body = expectShape<{ value: unknown[]; "@odata.nextLink"?: unknown }>(
+      res.body,
+      { value: "array" },
+      { method: "GET", path },
+    );
+    const bad = body.value.find((item) => shapeProblem(item, itemFields) !== null);
+    if (bad !== undefined) {
+      throw new MdeApiError({
+        status: 200,
+        code: "UnexpectedResponse",
+        message: `the service's answer has an unexpected shape: a list entry without ${Object.keys(itemFields).join(", ")} (${JSON.stringify(bad)?.slice(0, 80)})`,
+        method: "GET",
+        path,
+      });
+    }
+    items.push(...(body.value as T[]));
     const next = body["@odata.nextLink"];
     if (typeof next !== "string" || next === "" || seen.has(next)) break;
     if (top !== undefined && items.length >= top) break;

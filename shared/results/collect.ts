@@ -8,7 +8,13 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import type { MdeApi } from "../api/types.js";
 import type { Clock } from "../clock.js";
-import { DownloadError, DownloadLinkExpiredError, MdeApiError, NetworkError } from "../errors.js";
+import {
+  DownloadError,
+  DownloadLinkExpiredError,
+  MdeApiError,
+  NetworkError,
+  RateLimitError,
+} from "../errors.js";
 import { getFileResultName, resolveInside, scriptResultBase } from "./paths.js";
 import { ensureFolderInside, writeFileAtomic } from "./safe-fs.js";
 
@@ -52,8 +58,18 @@ function isRetryable(error: unknown): boolean {
   ) {
     return true;
   }
+  // A 429 storm can outlast the client's own retries; the result is still there once it passes.
+  if (error instanceof RateLimitError) return true;
   // "Link not ready" answers 400 for a moment after a command completes (mde-api.md §4.5).
   return error instanceof MdeApiError && (error.status === 400 || error.status >= 500);
+}
+
+/** Service ms to wait before the next attempt. */
+function retryDelayMs(error: unknown, attempt: number): number {
+  if (error instanceof DownloadLinkExpiredError) return 0; // ask for a fresh link at once
+  // Throttled after the client's own retries: wait as the service asks, else a minute (capped at 10).
+  if (error instanceof RateLimitError) return Math.min(error.retryAfterMs ?? 60_000, 600_000);
+  return 2_000 * attempt; // truncated body or not-ready link: back off a little
 }
 
 function sha256(text: string): string {
@@ -113,8 +129,8 @@ export async function collectResult(req: CollectRequest): Promise<CollectedResul
     } catch (error) {
       lastError = error;
       if (req.signal?.aborted || !isRetryable(error) || attempt === max) break;
-      // Expired link: ask again at once. Truncated body or not-ready link: back off a little.
-      if (!(error instanceof DownloadLinkExpiredError)) await req.clock.sleep(2_000 * attempt, req.signal);
+      const delay = retryDelayMs(error, attempt);
+      if (delay > 0) await req.clock.sleep(delay, req.signal);
     }
   }
   throw lastError;

@@ -48,6 +48,10 @@ const SUBMIT_LOOKAHEAD_MS = 10_000;
 const PENDING_WARN_MS = 5 * MINUTE;
 /** After a timeout cancel, how long to wait for the action to be seen final before giving up on it. */
 const CANCEL_CONFIRM_GRACE_MS = 5 * MINUTE;
+/** …and how long at most while no poll gets an answer at all. */
+const CANCEL_CONFIRM_MAX_MS = 30 * MINUTE;
+/** Real ms an aborted run may spend collecting results that already exist before it reports. */
+const ABORT_COLLECT_BUDGET_MS = 3_000;
 /** ActiveRequestAlreadyExists back-off: 30 s doubling to 5 min (a portal session may hold the device). */
 const BUSY_BASE_MS = 30_000;
 const BUSY_MAX_MS = 5 * MINUTE;
@@ -92,6 +96,10 @@ export class FleetScheduler {
   private doneCount = 0;
   private pauseSubmitsUntil = 0;
   private lastPollAt = Number.NEGATIVE_INFINITY;
+  /** Service ms this process asked to cancel a timed-out action (its confirmation grace starts there). */
+  private readonly cancelAskedAt = new Map<string, number>();
+  /** Start of the last poll that got an answer. */
+  private lastPollOkAt = Number.NEGATIVE_INFINITY;
   private pollBackoffUntil = 0;
   private widenPoll = false;
   private requestor: string | null = null;
@@ -187,6 +195,14 @@ export class FleetScheduler {
     await Promise.all(cancels);
     // Cancelling a run that had already finished changes nothing.
     if (this.records.every((r) => r.phase === "done")) return;
+    // What the service finished, or what our cancel cut short, keeps its real state and the results that
+    // exist: collect them now on a short budget of their own (the run's signal is already aborted; real
+    // time, because the caller's grace — a runner's 7.5 s, a second Ctrl-C — is real time too).
+    const budget = AbortSignal.timeout(ABORT_COLLECT_BUDGET_MS);
+    for (let i = 0; i < this.records.length; i++) {
+      const r = this.records[i]!;
+      if (r.phase === "collecting" && r.final && !budget.aborted) await this.collectDevice(i, budget);
+    }
     for (let i = 0; i < this.records.length; i++) {
       const r = this.records[i]!;
       if (r.phase === "done") continue;
@@ -551,15 +567,25 @@ export class FleetScheduler {
     for (const [actionId, i] of [...this.inflight]) {
       const r = this.records[i]!;
       if (r.firstSubmitAt === null || now < r.firstSubmitAt + timeout) continue;
-      if (!r.cancelRequested) {
+      const askedAt = this.cancelAskedAt.get(actionId);
+      if (!r.cancelRequested || askedAt === undefined) {
+        // First time past the deadline in this process — also after a resume, when an earlier process
+        // journaled the cancel: the grace counts from now, not from the deadline, so a run resumed long
+        // after its deadline still polls (and asks again) before giving up on the action.
         r.cancelRequested = "timeout";
         this.o.journal.write(i, r, true);
+        this.cancelAskedAt.set(actionId, now);
         this.spawn(() => this.cancelAction(i, actionId, "timeout"));
         continue;
       }
       // The cancel was asked for but no final state was seen since (cancel or polls failing): stop
       // watching rather than hang the run; the report says what is known.
-      if (now >= r.firstSubmitAt + timeout + CANCEL_CONFIRM_GRACE_MS) {
+      // Give up once a poll answered since the request and the action still is not final, or — polls
+      // failing all along (throttling, a broken gateway) — after a much longer bound.
+      if (
+        (now >= askedAt + CANCEL_CONFIRM_GRACE_MS && this.lastPollOkAt >= askedAt) ||
+        now >= askedAt + CANCEL_CONFIRM_MAX_MS
+      ) {
         this.inflight.delete(actionId);
         this.finish(i, "timedOut", {
           code: "Timeout",
@@ -603,8 +629,16 @@ export class FleetScheduler {
       if (FINAL_ACTION_STATUSES.has(action.status) && this.inflight.has(actionId))
         this.applyStatus(i, action);
     } catch (error) {
-      // 400: already final; the next poll (or the report) has its real state.
+      // 400: already final (or the cancel did not get through): look the action up, so one that finished
+      // is collected like any other instead of waiting for a poll that may not come.
       this.emit({ type: "warning", message: `cancelling action ${actionId} failed: ${errorText(error)}` });
+      try {
+        const action = await this.api.getMachineAction(actionId);
+        if (FINAL_ACTION_STATUSES.has(action.status) && this.inflight.has(actionId))
+          this.applyStatus(i, action);
+      } catch {
+        // The next poll tries again.
+      }
     }
     if (why === "abort" && this.inflight.has(actionId)) {
       this.inflight.delete(actionId);
@@ -656,6 +690,7 @@ export class FleetScheduler {
     let actions: MachineAction[];
     try {
       actions = await this.api.listMachineActions({ filter, top: 10_000 }, { signal: this.o.signal });
+      this.lastPollOkAt = started;
     } catch (error) {
       if (this.o.signal?.aborted) return;
       if (error instanceof RateLimitError) {
@@ -764,7 +799,7 @@ export class FleetScheduler {
     }
   }
 
-  private async collectDevice(i: number): Promise<void> {
+  private async collectDevice(i: number, signal: AbortSignal | undefined = this.o.signal): Promise<void> {
     const r = this.records[i]!;
     const device = this.plan.devices[i]!;
     const action = device.actions[r.action]!;
@@ -808,7 +843,7 @@ export class FleetScheduler {
                 step.type === "GetFile"
                   ? { type: "GetFile", path: step.path }
                   : { type: "RunScript", scriptName: step.scriptName },
-              ...(this.o.signal ? { signal: this.o.signal } : {}),
+              ...(signal ? { signal } : {}),
             });
             rec.f = got.file;
             rec.sha = got.sha256;
@@ -830,7 +865,7 @@ export class FleetScheduler {
               bytes: got.bytes,
             });
           } catch (error) {
-            if (this.o.signal?.aborted) return;
+            if (signal?.aborted) return;
             rec.st = "failed";
             rec.err = [...rec.err, `result could not be collected: ${errorText(error)}`];
           }
@@ -894,7 +929,10 @@ export class FleetScheduler {
       } else {
         this.finish(i, "cancelled", {
           code: "Cancelled",
-          message: `action ${r.actionId} was cancelled outside this run`,
+          message:
+            r.cancelRequested === "abort"
+              ? `the run was cancelled; action ${r.actionId} was cancelled`
+              : `action ${r.actionId} was cancelled outside this run`,
         });
       }
       return;
@@ -985,10 +1023,14 @@ export class FleetScheduler {
     }
     for (const i of this.busy) at = Math.min(at, this.records[i]!.busyUntil ?? now);
     const timeout = this.plan.options.timeoutMs;
-    for (const i of this.inflight.values()) {
+    for (const [actionId, i] of this.inflight) {
       const r = this.records[i]!;
       if (r.firstSubmitAt === null) continue;
-      at = Math.min(at, r.firstSubmitAt + timeout + (r.cancelRequested ? CANCEL_CONFIRM_GRACE_MS : 0));
+      const askedAt = this.cancelAskedAt.get(actionId);
+      at = Math.min(
+        at,
+        askedAt === undefined ? r.firstSubmitAt + timeout : askedAt + CANCEL_CONFIRM_GRACE_MS,
+      );
     }
     if (this.o.detachAfterMs !== undefined)
       at = Math.min(at, Math.max(now, watchStart + this.o.detachAfterMs));

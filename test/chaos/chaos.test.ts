@@ -10,15 +10,13 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildFrontEnds, type FrontEndBundles } from "./harness/build-worker.js";
 import { type RunOutcome, runScenario } from "./harness/driver.js";
-import { generateScenario, type PlannedFault } from "./harness/scenario.js";
+import { generateScenario } from "./harness/scenario.js";
 
 // Seeds picked (from generateScenario with these options) so that together they include SIGKILL at
 // several points, 429 storms with and without Retry-After, 5xx, resets before/after processing, slow
 // bodies, short-lived links and tokens, busy, offline and failing devices, missing files and hostile paths.
 const SEEDS = [6, 13, 16, 22, 29, 31, 36, 47];
-// Excluded until fixed (see README "Reliability"): SIGTERM mid-run mis-reports finished actions (B1),
-// repeated truncated downloads can exhaust the collection retries (B2).
-const OPTIONS = { maxDevices: 4, exclude: ["sigterm", "truncatedBodies"] as PlannedFault[] };
+const OPTIONS = { maxDevices: 4 };
 const SCALE = 400;
 
 let bundles: FrontEndBundles;
@@ -82,6 +80,8 @@ describe("chaos subset (mde-lr CLI, SIGKILL + resume, seeded faults)", () => {
       "throttleStorm",
       "throttleStormNoRetryAfter",
       "sigkill",
+      "sigterm",
+      "truncatedBodies",
       "shortLinkValidity",
       "offlineThenOnline",
       "missingFile",

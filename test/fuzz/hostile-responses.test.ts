@@ -29,13 +29,6 @@ import {
 
 const WS1 = machineIdFor("ws1.contoso.local");
 const WS2 = machineIdFor("ws2.contoso.local");
-/**
- * Cases that currently fail because of an open bug (README "Reliability", B3): skipped, not
- * deleted, so each is switched back on with its fix.
- */
-/** MDE_RUN_OPEN_BUGS=1 runs them anyway (to check a fix). */
-const RUN_OPEN = process.env.MDE_RUN_OPEN_BUGS === "1";
-const OPEN_PER_CALL = new Set<Corruption>(["wrongTypes", "missingFields", "emptyBody", "nullBody", "hugeOk"]);
 
 const FILE = "C:\\Temp\\evidence.bin";
 
@@ -184,12 +177,7 @@ describe("malformed and oversized API answers (corrupting proxy in front of the 
     }
     expect(problems).toEqual([]);
   };
-  it.each(CORRUPTIONS.filter((c) => RUN_OPEN || !OPEN_PER_CALL.has(c)).map((c) => [c]))(
-    "%s: every call ends in a typed error or a safe result",
-    async (mode) => perCall(mode as Corruption),
-  );
-  // B3 open: switched back on with its fix (or MDE_RUN_OPEN_BUGS=1).
-  it.skip.each(CORRUPTIONS.filter((c) => !RUN_OPEN && OPEN_PER_CALL.has(c)).map((c) => [c]))(
+  it.each(CORRUPTIONS.map((c) => [c]))(
     "%s: every call ends in a typed error or a safe result",
     async (mode) => perCall(mode as Corruption),
   );
