@@ -4,7 +4,7 @@
  * the wall clock: under a scaled benchmark clock it would hand out tokens the (scaled) service already
  * considers expired. Tokens are refreshed a margin before expiry so a many-hour run never sends a stale one.
  */
-import { ConfidentialClientApplication, type Configuration, LogLevel } from "@azure/msal-node";
+import type { ConfidentialClientApplication, Configuration } from "@azure/msal-node";
 import type { Clock } from "../clock.js";
 import type { Credential } from "../config/settings.js";
 import type { HttpDispatchers } from "../http/dispatcher.js";
@@ -42,7 +42,9 @@ const MICROSOFT_AUTHORITY_HOSTS = new Set([
 
 export class MsalTokenProvider implements TokenProvider {
   readonly canRefresh = true;
-  private readonly app: ConfidentialClientApplication;
+  private readonly auth: Configuration["auth"];
+  // Created on the first sign-in: loading msal-node costs start-up time a bearer-token run never needs.
+  private app: Promise<ConfidentialClientApplication> | undefined;
   private readonly ctx: SignInContext;
   private readonly network: UndiciNetworkClient;
   private cached: { token: string; refreshAt: number; expiresAt: number } | undefined;
@@ -73,15 +75,23 @@ export class MsalTokenProvider implements TokenProvider {
       const memo = memoiseAssertion(cred.getAssertion, undefined, options.clock);
       auth.clientAssertion = () => memo.get();
     }
+    this.auth = auth;
     this.network = new UndiciNetworkClient(options.dispatchers);
-    this.app = new ConfidentialClientApplication({
-      auth,
-      system: {
-        networkClient: this.network,
-        // MSAL logs can contain request details; keep them off.
-        loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => {} },
-      },
-    });
+  }
+
+  private msalApp(): Promise<ConfidentialClientApplication> {
+    this.app ??= import("@azure/msal-node").then(
+      ({ ConfidentialClientApplication, LogLevel }) =>
+        new ConfidentialClientApplication({
+          auth: this.auth,
+          system: {
+            networkClient: this.network,
+            // MSAL logs can contain request details; keep them off.
+            loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => {} },
+          },
+        }),
+    );
+    return this.app;
   }
 
   getToken(options: { forceRefresh?: boolean; signal?: AbortSignal } = {}): Promise<string> {
@@ -107,7 +117,8 @@ export class MsalTokenProvider implements TokenProvider {
     // Lifetime counts from before the request: conservative by the sign-in latency.
     const requestedAt = this.options.clock.now();
     try {
-      result = await this.app.acquireTokenByClientCredential({
+      const app = await this.msalApp();
+      result = await app.acquireTokenByClientCredential({
         scopes: [this.options.scope],
         skipCache: true,
       });

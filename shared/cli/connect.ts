@@ -5,7 +5,7 @@
  */
 import { createMdeClient, type MdeClient } from "../api/client.js";
 import { type Clock, ScaledClock, systemClock } from "../clock.js";
-import { demoEmulatorOptions, type EmulatorHandle, startEmulator } from "../emulator/index.js";
+import type { EmulatorHandle } from "../emulator/index.js";
 import { InputError } from "../errors.js";
 
 export interface ConnectionFlags {
@@ -68,6 +68,8 @@ export async function startDemoEmulator(options: {
   host?: string;
   clock: Clock;
 }): Promise<EmulatorHandle> {
+  // Loaded on demand: the emulator (node-forge for its TLS) is start-up weight every tenant run would pay.
+  const { demoEmulatorOptions, startEmulator } = await import("../emulator/index.js");
   return startEmulator({
     ...demoEmulatorOptions(),
     clock: options.clock,

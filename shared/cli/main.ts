@@ -5,12 +5,7 @@
  * or permission failure.
  */
 import { Command, CommanderError, Option } from "commander";
-import { emulatorCommand } from "./commands/emulator.js";
-import { libraryDeleteCommand, libraryListCommand, librarySyncCommand } from "./commands/library.js";
-import { planCommand } from "./commands/plan.js";
-import { cancelCommand, resumeCommand, runCommand } from "./commands/run.js";
-import { collectMachine } from "./commands/shared.js";
-import { validateCommand } from "./commands/validate.js";
+import { collectMachine } from "./collect.js";
 import { reportFailure } from "./failure.js";
 import { type CliIo, processIo } from "./io.js";
 
@@ -53,6 +48,16 @@ function withConnectionOptions(cmd: Command, emulator: boolean): Command {
   return cmd.option("--json", "machine-readable JSON on stdout");
 }
 
+// Each command's module is loaded by its action only: `run` must not pay for the emulator (node-forge),
+// and `validate` must not pay for the HTTP client. Errors surface unchanged through parseAsync.
+const commands = {
+  run: () => import("./commands/run.js"),
+  plan: () => import("./commands/plan.js"),
+  validate: () => import("./commands/validate.js"),
+  library: () => import("./commands/library.js"),
+  emulator: () => import("./commands/emulator.js"),
+};
+
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command("mde-lr")
     .description(
@@ -84,7 +89,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       "--detach-after <duration>",
       "stop watching after this long (e.g. 15m); the report says pending and `mde-lr resume` finishes",
     )
-    .action(async (path: string, opts) => setExit(await runCommand(io, path, opts)));
+    .action(async (path: string, opts) => setExit(await (await commands.run()).runCommand(io, path, opts)));
 
   withConnectionOptions(
     sub(
@@ -100,12 +105,14 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       "plan for this device id instead of the runbook's targets (repeatable)",
       collectMachine,
     )
-    .action(async (path: string, opts) => setExit(await planCommand(io, path, opts)));
+    .action(async (path: string, opts) => setExit(await (await commands.plan()).planCommand(io, path, opts)));
 
   sub(program.command("validate").description("check a runbook offline (schema, names, options)"))
     .argument("<runbook>", "runbook YAML file")
     .option("--json", "machine-readable JSON on stdout")
-    .action(async (path: string, opts) => setExit(await validateCommand(io, path, opts)));
+    .action(async (path: string, opts) =>
+      setExit(await (await commands.validate()).validateCommand(io, path, opts)),
+    );
 
   withConnectionOptions(
     sub(
@@ -114,7 +121,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     false,
   )
     .option("--detach-after <duration>", "stop watching again after this long (e.g. 15m)")
-    .action(async (dir: string, opts) => setExit(await resumeCommand(io, dir, opts)));
+    .action(async (dir: string, opts) => setExit(await (await commands.run()).resumeCommand(io, dir, opts)));
 
   withConnectionOptions(
     sub(
@@ -123,11 +130,11 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         .description("cancel a run's unfinished actions (only its own) and write the report"),
     ).argument("<dir>", "the run's output folder"),
     false,
-  ).action(async (dir: string, opts) => setExit(await cancelCommand(io, dir, opts)));
+  ).action(async (dir: string, opts) => setExit(await (await commands.run()).cancelCommand(io, dir, opts)));
 
   const library = sub(program.command("library").description("manage the Live Response library"));
   withConnectionOptions(sub(library.command("list").description("list the library's files")), true).action(
-    async (opts) => setExit(await libraryListCommand(io, opts)),
+    async (opts) => setExit(await (await commands.library()).libraryListCommand(io, opts)),
   );
   withConnectionOptions(
     sub(
@@ -139,7 +146,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     true,
   )
     .option("--dry-run", "compare only; upload nothing")
-    .action(async (path: string, opts) => setExit(await librarySyncCommand(io, path, opts)));
+    .action(async (path: string, opts) =>
+      setExit(await (await commands.library()).librarySyncCommand(io, path, opts)),
+    );
   withConnectionOptions(
     sub(
       library
@@ -148,7 +157,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         .argument("<name...>", "library file names"),
     ),
     true,
-  ).action(async (names: string[], opts) => setExit(await libraryDeleteCommand(io, names, opts)));
+  ).action(async (names: string[], opts) =>
+    setExit(await (await commands.library()).libraryDeleteCommand(io, names, opts)),
+  );
 
   sub(
     program
@@ -159,7 +170,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option("--host <address>", "address to listen on", "127.0.0.1")
     .option("--scale <n>", "service ms per real ms (a time-lapse emulator; clients get the clock variables)")
     .option("--json", "print the settings as one JSON line")
-    .action(async (opts) => setExit(await emulatorCommand(io, opts)));
+    .action(async (opts) => setExit(await (await commands.emulator()).emulatorCommand(io, opts)));
 
   return program;
 }

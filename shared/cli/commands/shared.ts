@@ -28,10 +28,7 @@ export async function withConnection<T>(
 
 const MACHINE_ID = /^[0-9a-fA-F]{40}$/;
 
-/** commander collector for a repeatable `--machine <id>`. */
-export function collectMachine(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
+export { collectMachine } from "../collect.js";
 
 export function checkMachineIds(ids: string[] | undefined): string[] | undefined {
   if (!ids || ids.length === 0) return undefined;
