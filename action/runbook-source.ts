@@ -35,7 +35,18 @@ function parseCommandsYaml(text: string): unknown {
       })),
     );
   }
-  return doc.toJS({ maxAliasCount: 100 });
+  try {
+    // maxAliasCount bounds alias expansion; an alias to a missing anchor also throws here, not in doc.errors.
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new ValidationError("commands", [
+      {
+        path: "commands",
+        message: `YAML could not be read: ${message}; write the steps as a YAML list in a block scalar (\`commands: |\`)`,
+      },
+    ]);
+  }
 }
 
 export async function loadActionRunbook(
