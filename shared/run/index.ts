@@ -6,7 +6,7 @@ import fs from "node:fs";
 import { type Clock, systemClock } from "../clock.js";
 import { CancelledError, InputError } from "../errors.js";
 import { buildPlan } from "../plan/index.js";
-import { syncLibrary } from "../plan/library.js";
+import { needsLibrary, syncLibrary } from "../plan/library.js";
 import { buildReport } from "../report/build.js";
 import { readReportFile, writeReportFiles } from "../report/io.js";
 import type { RunReport } from "../report/types.js";
@@ -97,8 +97,7 @@ export async function startRun(ctx: RunContext, options: StartRunOptions): Promi
     skipLibrary: true,
     ...signal,
   });
-  // Same rule as buildPlan: a runbook that runs or pushes library files needs them there first.
-  if (runbook.commands.some((s) => s.type !== "GetFile") || runbook.library.length > 0) {
+  if (needsLibrary(runbook)) {
     await syncLibrary(metered.api, runbook.library, { steps: runbook.commands, ...signal });
   }
   if (ctx.signal?.aborted) throw new CancelledError("the run was cancelled before anything was submitted");
