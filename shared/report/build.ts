@@ -12,7 +12,7 @@ import type {
   RunPlanFile,
   SkippedDevice,
   StepRecord,
-} from "../scheduler/types.js";
+} from "../state/records.js";
 import {
   type CommandReport,
   type CommandStatus,

@@ -15,15 +15,15 @@ import { deviceFolderName, resolveInside } from "../results/paths.js";
 import { ensureOutputRoot } from "../results/safe-fs.js";
 import { type FleetOutcome, FleetScheduler } from "../scheduler/fleet.js";
 import { type MeteredApi, meterApi } from "../scheduler/metered-api.js";
-import { type DeviceRecord, newDeviceRecord, type RunPlanFile } from "../scheduler/types.js";
-import { Journal, PLAN_FILE, type RunState } from "./journal.js";
-import { newRunId } from "./tag.js";
+import { Journal, PLAN_FILE, type RunState } from "../state/journal.js";
+import { type DeviceRecord, newDeviceRecord, type RunPlanFile } from "../state/records.js";
+import { newRunId } from "../state/tag.js";
 import type { RunContext, RunEvent, StartRunOptions } from "./types.js";
 
 export { REPORT_FILE, SUMMARY_FILE } from "../report/io.js";
 export { MANIFEST_FILE } from "../results/manifest.js";
-export { JOURNAL_FILE, PLAN_FILE } from "./journal.js";
-export { actionComment, hasRunTag, runTag } from "./tag.js";
+export { JOURNAL_FILE, PLAN_FILE } from "../state/journal.js";
+export { actionComment, hasRunTag, runTag } from "../state/tag.js";
 export type { RunContext, RunEvent, StartRunOptions } from "./types.js";
 
 export interface ResumeRunOptions {

@@ -6,6 +6,7 @@ import type { MdeApi } from "../api/types.js";
 import type { Clock } from "../clock.js";
 import type { RunReport } from "../report/types.js";
 import type { Runbook } from "../runbook/types.js";
+import type { RunEvent } from "../scheduler/events.js";
 
 export interface RunContext {
   api: MdeApi;
@@ -34,15 +35,4 @@ export interface StartRunOptions {
   detachAfterMs?: number;
 }
 
-export type RunEvent =
-  | { type: "planned"; runId: string; devices: number; actions: number; skipped: number }
-  | { type: "submitted"; machineId: string; actionId: string; step: number }
-  | { type: "status"; machineId: string; actionId: string; status: string }
-  | { type: "collected"; machineId: string; step: number; file: string; bytes: number }
-  | { type: "deviceDone"; machineId: string; status: string }
-  | { type: "waiting"; reason: "rateLimit" | "sessionCap" | "deviceBusy" | "quota"; untilMs: number }
-  | { type: "progress"; done: number; total: number; pending: number; running: number; queued: number }
-  | { type: "warning"; message: string }
-  | { type: "finished"; status: string };
-
-export type { RunReport };
+export type { RunEvent, RunReport };

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { buildReport, emptyCounts, runStatus } from "../../shared/report/build.js";
 import { escapeCell, renderSummary, SUMMARY_MAX_ROWS } from "../../shared/report/summary.js";
 import { REPORT_EXCERPT_BYTES } from "../../shared/report/types.js";
-import { type DeviceRecord, newDeviceRecord, type RunPlanFile } from "../../shared/scheduler/types.js";
+import { type DeviceRecord, newDeviceRecord, type RunPlanFile } from "../../shared/state/records.js";
 import { tempDir } from "../run/helpers.js";
 import { validateReport } from "../run/schema.js";
 

@@ -12,7 +12,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ScaledClock } from "../../shared/clock.js";
 import type { DeviceSpec, EmulatorHandle } from "../../shared/emulator/index.js";
 import { actionComment, resumeRun, startRun } from "../../shared/run/index.js";
-import { Journal } from "../../shared/run/journal.js";
+import { Journal } from "../../shared/state/journal.js";
 import { type Rig, rig, runbookFrom, submits, tempDir } from "./helpers.js";
 import { validateReport } from "./schema.js";
 

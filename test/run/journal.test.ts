@@ -2,8 +2,8 @@ import { appendFileSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../shared/errors.js";
-import { JOURNAL_FILE, Journal, SNAPSHOT_FILE } from "../../shared/run/journal.js";
-import { newDeviceRecord, type RunPlanFile } from "../../shared/scheduler/types.js";
+import { JOURNAL_FILE, Journal, SNAPSHOT_FILE } from "../../shared/state/journal.js";
+import { newDeviceRecord, type RunPlanFile } from "../../shared/state/records.js";
 import { tempDir } from "./helpers.js";
 
 function plan(devices: number): RunPlanFile {

@@ -16,7 +16,7 @@ import path from "node:path";
 import { InputError } from "../errors.js";
 import { resolveInside } from "../results/paths.js";
 import { ensureOutputRoot, fsyncDir, writeFileAtomicSync } from "../results/safe-fs.js";
-import type { DeviceRecord, RunPlanFile } from "../scheduler/types.js";
+import type { DeviceRecord, RunPlanFile } from "./records.js";
 
 export const PLAN_FILE = "run.json";
 export const JOURNAL_FILE = "journal.jsonl";

@@ -1,0 +1,14 @@
+/** What a run tells its front ends while it works (live views, logs, the action's summary). */
+
+export type WaitReason = "rateLimit" | "sessionCap" | "deviceBusy" | "quota";
+
+export type RunEvent =
+  | { type: "planned"; runId: string; devices: number; actions: number; skipped: number }
+  | { type: "submitted"; machineId: string; actionId: string; step: number }
+  | { type: "status"; machineId: string; actionId: string; status: string }
+  | { type: "collected"; machineId: string; step: number; file: string; bytes: number }
+  | { type: "deviceDone"; machineId: string; status: string }
+  | { type: "waiting"; reason: WaitReason; untilMs: number }
+  | { type: "progress"; done: number; total: number; pending: number; running: number; queued: number }
+  | { type: "warning"; message: string }
+  | { type: "finished"; status: string };
