@@ -48,7 +48,8 @@ export async function runMainStep(env: NodeJS.ProcessEnv = process.env): Promise
       inputs.workspace,
     );
     assertion = inputs.auth === "oidc" ? githubOidcAssertion(inputs.audience) : null;
-    const api = createMdeClient({ ...connectionOptions(inputs, assertion), limits: runbook.options.limits });
+    // The run configures the client's quota account from the runbook's limits (shared/run).
+    const api = createMdeClient(connectionOptions(inputs, assertion));
     try {
       if (inputs.dryRun) {
         await planOnly({ api, signal: controller.signal }, runbook, baseDir, inputs);

@@ -14,7 +14,6 @@ import type { MdeApi } from "../shared/api/types.js";
 import { FINAL_ACTION_STATUSES } from "../shared/api/types.js";
 import type { MachineReport, RunReport } from "../shared/report/types.js";
 import { cancelRun, PLAN_FILE, type RunEvent, readReport, resumeRun, startRun } from "../shared/run/index.js";
-import type { Limits } from "../shared/runbook/types.js";
 import { checkCollection, detachAfterMs } from "./checkCollection.js";
 import { connect } from "./connect.js";
 import { diffCollection } from "./diff.js";
@@ -157,7 +156,7 @@ export async function create(settings: ProviderSettings, inputs: Record<string, 
   const runbook = buildRunbook(args);
   const folder = newRunFolder(args.outputRoot);
   const outDir = path.resolve(folder);
-  const api = connect(settings, runbook.options.limits);
+  const api = connect(settings);
   let report: RunReport;
   try {
     report = await startRun(
@@ -208,7 +207,7 @@ export async function read(settings: ProviderSettings, id: string, props: Record
     return { id, props };
   }
   const runbook = buildRunbook(inputsOf(props) as unknown as CollectionInputs);
-  const api = connect(settings, runbook.options.limits);
+  const api = connect(settings);
   const report = await resumeRun({ api, onEvent: progress(runbook.name, state.outputDir) }, outDir, {
     detachAfterMs: runbook.options.pollIntervalMs + 1000,
   });
@@ -242,14 +241,8 @@ export async function remove(
 ): Promise<void> {
   const state = props as unknown as CollectionState;
   if (!hasPending(state)) return;
-  // The run's own quotas, so this shares the client (and its call budget) with the deployment's runs.
-  let limits: Partial<Limits> | undefined;
-  try {
-    limits = buildRunbook(inputsOf(props) as unknown as CollectionInputs).options.limits;
-  } catch {
-    limits = undefined;
-  }
-  const api = connect(settings, limits);
+  // The shared client: cancelling spends from the same quota account as the deployment's runs.
+  const api = connect(settings);
   const outDir = path.resolve(state.outputDir);
   if (hasJournal(outDir)) {
     await cancelRun({ api, onEvent: progress(`${id} (destroy)`, state.outputDir) }, outDir);

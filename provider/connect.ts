@@ -3,7 +3,6 @@
  */
 import { createMdeClient, type MdeClient } from "../shared/api/client.js";
 import type { ConnectionOptions } from "../shared/config/settings.js";
-import type { Limits } from "../shared/runbook/types.js";
 import type { ProviderSettings } from "./settings.js";
 
 /**
@@ -23,18 +22,18 @@ export function connectionOptions(settings: ProviderSettings): ConnectionOptions
 }
 
 /**
- * One client per connection and quota set for the life of the host process, shared by every resource
- * of the deployment: the client is the choke point that keeps the tenant's call quotas, so collections
- * and library files running in parallel must go through the same one. It also reuses the token.
+ * One client per connection for the life of the host process, shared by every resource of the
+ * deployment: its quota account is the tenant's, so collections and library files running in parallel
+ * spend from the same one (each run configures it with its runbook's limits). It also reuses the token.
  */
 const clients = new Map<string, MdeClient>();
 
-export function connect(settings: ProviderSettings, limits?: Partial<Limits>): MdeClient {
+export function connect(settings: ProviderSettings): MdeClient {
   // Kept in this process's memory only; the key holds the settings (secrets included) and never leaves it.
-  const key = JSON.stringify([settings, limits ?? null]);
+  const key = JSON.stringify(settings);
   let client = clients.get(key);
   if (!client) {
-    client = createMdeClient({ ...connectionOptions(settings), ...(limits ? { limits } : {}) });
+    client = createMdeClient(connectionOptions(settings));
     clients.set(key, client);
   }
   return client;

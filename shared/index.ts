@@ -28,6 +28,7 @@ export {
   normaliseServiceUrl,
   parseCloudName,
 } from "./config/clouds.js";
+export { DEFAULT_LIMITS, type Limits, resolveLimits } from "./config/limits.js";
 export {
   type ConnectionOptions,
   type Credential,
@@ -46,7 +47,8 @@ export {
   type RetryEvent,
   type TokenEvent,
 } from "./http/events.js";
-export { DEFAULT_LIMITS, type Limits, QuotaLimiter, SlidingWindowLimiter } from "./http/limiter.js";
+export { type Priority, QuotaAccount, type QuotaClass, type QuotaSlot } from "./http/quota.js";
+export { SlidingWindowBudget, type WindowLimit } from "./http/sliding-window.js";
 // Entry points the front ends drive: runbook → plan → run. The emulator stays a separate entry
 // (shared/emulator/index.js) so the published core never loads it.
 export { type BuildPlanOptions, buildPlan } from "./plan/index.js";

@@ -1,7 +1,9 @@
 /** Live response submission, machine actions (get, list, cancel) and result links (mde-api.md §4.1–4.5). */
+
 import { AmbiguousSubmissionError, MdeApiError } from "../errors.js";
 import type { HttpTransport } from "../http/transport.js";
 import { registerSasUrl } from "../redact.js";
+import { callFields } from "./call.js";
 import { collectPages, odataParams } from "./paging.js";
 import { ACTION_FIELDS, expectShape, shapeProblem } from "./shape.js";
 import type { CallOptions, LiveResponseRequest, MachineAction, ODataQuery } from "./types.js";
@@ -35,7 +37,7 @@ export async function runLiveResponse(
     method: "POST",
     path: `/api/machines/${id}/runliveresponse`,
     json: body,
-    signal: options?.signal,
+    ...callFields(options),
     submission: { machineId: id, comment: request.Comment },
   });
   // Accepted (2xx) but unreadable: as ambiguous as a lost answer — never a plain failure the caller
@@ -65,7 +67,7 @@ export async function getMachineAction(
     kind: "poll",
     method: "GET",
     path: `/api/machineactions/${id}`,
-    signal: options?.signal,
+    ...callFields(options),
   });
   return expectShape<MachineAction>(res.body, ACTION_FIELDS, {
     method: "GET",
@@ -85,7 +87,7 @@ export async function listMachineActions(
     "/api/machineactions",
     odataParams(query),
     query?.top,
-    options?.signal,
+    options,
   );
 }
 
@@ -103,7 +105,7 @@ export async function cancelMachineAction(
     json: {
       Comment: typeof comment === "string" && comment !== "" ? comment : "Cancelled by mde-live-response",
     },
-    signal: options?.signal,
+    ...callFields(options),
   });
   return expectShape<MachineAction>(res.body, ACTION_FIELDS, {
     method: "POST",
@@ -120,7 +122,7 @@ export async function getResultDownloadLink(
   const id = checkActionId(actionId);
   const index = checkIndex(commandIndex);
   const path = `/api/machineactions/${id}/GetLiveResponseResultDownloadLink(index=${index})`;
-  const res = await t.send({ kind: "link", method: "GET", path, signal: options?.signal });
+  const res = await t.send({ kind: "link", method: "GET", path, ...callFields(options) });
   const value = (res.body as { value?: unknown } | undefined)?.value;
   if (typeof value !== "string" || !/^https?:\/\//i.test(value)) {
     throw new MdeApiError({

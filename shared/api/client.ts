@@ -1,5 +1,5 @@
 /**
- * `createMdeClient`: the typed MDE API over HTTP. Wires the pieces — settings, dispatcher, limiter, retry
+ * `createMdeClient`: the typed MDE API over HTTP. Wires the pieces — settings, dispatcher, quota account, retry
  * policy, token provider, transport — and delegates each call to its per-resource module.
  */
 import { readFile } from "node:fs/promises";
@@ -10,7 +10,7 @@ import { type ConnectionOptions, type ResolvedConnection, resolveConnection } fr
 import { type RetryOptions, RetryPolicy } from "../http/backoff.js";
 import { HttpDispatchers } from "../http/dispatcher.js";
 import { CallCounter, type CallKind, type HttpHooks } from "../http/events.js";
-import { type Limits, QuotaLimiter } from "../http/limiter.js";
+import { type Limits, QuotaAccount } from "../http/quota.js";
 import { HttpTransport } from "../http/transport.js";
 import * as actions from "./actions.js";
 import { downloadTo } from "./downloads.js";
@@ -21,7 +21,10 @@ import type { MdeApi } from "./types.js";
 
 export interface MdeClientOptions extends ConnectionOptions {
   clock?: Clock;
-  /** Client-side quotas; defaults are the documented 10/min submit, 100/min and 1,500/h other calls. */
+  /**
+   * Client-side quotas; defaults are the documented 10/min submit, 100/min and 1,500/h other calls. A run
+   * replaces them with its runbook's `options.limits` where the runbook states them (`client.quota`).
+   */
   limits?: Partial<Limits>;
   retry?: Partial<RetryOptions>;
   hooks?: HttpHooks;
@@ -40,6 +43,8 @@ export interface MdeClientOptions extends ConnectionOptions {
 }
 
 export interface MdeClient extends MdeApi {
+  /** The one account every call of this client takes its quota slot from. */
+  readonly quota: QuotaAccount;
   readonly connection: Readonly<Omit<ResolvedConnection, "credential">> & { credentialKind: string };
   /** Requests sent per call kind, retries included. */
   callCounts(): Record<CallKind, number>;
@@ -75,11 +80,12 @@ export function createMdeClient(options: MdeClientOptions = {}): MdeClient {
         });
   const hooks = options.hooks ?? {};
   const counter = new CallCounter();
+  const quota = new QuotaAccount(clock, options.limits);
   const t = new HttpTransport({
     apiUrl: conn.apiUrl,
     clock,
     dispatchers,
-    limiter: new QuotaLimiter(clock, options.limits),
+    quota,
     retry: new RetryPolicy(options.retry, options.random),
     tokens,
     hooks,
@@ -90,6 +96,7 @@ export function createMdeClient(options: MdeClientOptions = {}): MdeClient {
   const { credential, ...publicConn } = conn;
 
   return {
+    quota,
     connection: { ...publicConn, credentialKind: credential.kind },
     callCounts: () => counter.snapshot(),
     close: () => dispatchers.close(),

@@ -1,13 +1,15 @@
 /** Live Response library: list, upload (multipart), delete (mde-api.md §4.7–4.9). */
+
 import { FormData } from "undici";
 import { InputError } from "../errors.js";
 import type { HttpTransport } from "../http/transport.js";
+import { callFields } from "./call.js";
 import { collectPages } from "./paging.js";
 import type { CallOptions, LibraryFile, LibraryUpload } from "./types.js";
 import { checkLibraryFileName } from "./validate.js";
 
 export async function listLibraryFiles(t: HttpTransport, options?: CallOptions): Promise<LibraryFile[]> {
-  return collectPages<LibraryFile>(t, "library", "/api/libraryfiles", {}, undefined, options?.signal, {
+  return collectPages<LibraryFile>(t, "library", "/api/libraryfiles", {}, undefined, options, {
     fileName: "string",
   });
 }
@@ -32,7 +34,7 @@ export async function uploadLibraryFile(
     method: "POST",
     path: "/api/libraryfiles",
     form,
-    signal: options?.signal,
+    ...callFields(options),
   });
   return res.body as LibraryFile;
 }
@@ -48,6 +50,6 @@ export async function deleteLibraryFile(
     kind: "library",
     method: "DELETE",
     path: `/api/libraryfiles/${encodeURIComponent(name)}`,
-    signal: options?.signal,
+    ...callFields(options),
   });
 }

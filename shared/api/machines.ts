@@ -1,6 +1,8 @@
 /** Machines: get, list (OData, paged), find by tag (mde-api.md §4.10). */
+
 import { InputError, NotFoundError } from "../errors.js";
 import type { HttpTransport } from "../http/transport.js";
+import { callFields } from "./call.js";
 import { collectPages, odataParams } from "./paging.js";
 import { expectShape, MACHINE_FIELDS } from "./shape.js";
 import type { CallOptions, Machine, ODataQuery } from "./types.js";
@@ -16,7 +18,7 @@ export async function getMachine(
     kind: "machines",
     method: "GET",
     path: `/api/machines/${id}`,
-    signal: options?.signal,
+    ...callFields(options),
   });
   return expectShape<Machine>(res.body, MACHINE_FIELDS, { method: "GET", path: `/api/machines/${id}` });
 }
@@ -29,17 +31,12 @@ export async function listMachines(
   checkQuery(query);
   // The doc says GET /api/machines answers 404 when there are no recent machines: that is an empty list,
   // not a failure. (An unknown *machine* is still NotFoundError in getMachine.)
-  return collectPages<Machine>(
-    t,
-    "machines",
-    "/api/machines",
-    odataParams(query),
-    query?.top,
-    options?.signal,
-  ).catch((error: unknown) => {
-    if (error instanceof NotFoundError && error.code !== "HttpError") return [];
-    throw error;
-  });
+  return collectPages<Machine>(t, "machines", "/api/machines", odataParams(query), query?.top, options).catch(
+    (error: unknown) => {
+      if (error instanceof NotFoundError && error.code !== "HttpError") return [];
+      throw error;
+    },
+  );
 }
 
 export async function findMachinesByTag(
@@ -57,6 +54,6 @@ export async function findMachinesByTag(
     "/api/machines/findbytag",
     { tag, useStartsWithFilter: startsWith ? "true" : "false" },
     undefined,
-    options?.signal,
+    options,
   );
 }

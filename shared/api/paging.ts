@@ -3,8 +3,9 @@
 import { MdeApiError } from "../errors.js";
 import type { CallKind } from "../http/events.js";
 import type { HttpTransport } from "../http/transport.js";
+import { callFields } from "./call.js";
 import { expectShape, type FieldKind, shapeProblem } from "./shape.js";
-import type { ODataQuery } from "./types.js";
+import type { CallOptions, ODataQuery } from "./types.js";
 
 /** Guards against a server that keeps returning the same nextLink. */
 const MAX_PAGES = 10_000;
@@ -24,13 +25,13 @@ export async function collectPages<T>(
   path: string,
   query: Record<string, string | number | undefined>,
   top: number | undefined,
-  signal: AbortSignal | undefined,
+  options: CallOptions | undefined,
   /** Fields every entry must carry (entities have an id; library files a fileName). */
   itemFields: Record<string, FieldKind> = { id: "string" },
 ): Promise<T[]> {
   const items: T[] = [];
   const seen = new Set<string>();
-  let res = await t.send({ kind, method: "GET", path, query, signal });
+  let res = await t.send({ kind, method: "GET", path, query, ...callFields(options) });
   for (let page = 0; page < MAX_PAGES; page++) {
     // A list page is `{value: [...]}` with objects carrying an id; anything else is a typed error, not
     // a silently empty (or junk) list the caller would act on.
@@ -54,7 +55,7 @@ export async function collectPages<T>(
     if (typeof next !== "string" || next === "" || seen.has(next)) break;
     if (top !== undefined && items.length >= top) break;
     seen.add(next);
-    res = await t.send({ kind, method: "GET", path: next, signal });
+    res = await t.send({ kind, method: "GET", path: next, ...callFields(options) });
   }
   return top !== undefined ? items.slice(0, top) : items;
 }

@@ -2,6 +2,7 @@
  * MDE entities as the service returns them (mde-api.md §5). Only fields the toolkit reads are typed;
  * unknown fields are ignored, never rejected, because the service adds fields over time.
  */
+import type { Priority, QuotaAccount, QuotaSlot } from "../http/quota.js";
 
 export type MachineActionStatus = "Pending" | "InProgress" | "Succeeded" | "Failed" | "TimeOut" | "Cancelled";
 export const FINAL_ACTION_STATUSES: ReadonlySet<MachineActionStatus> = new Set([
@@ -103,7 +104,13 @@ export interface LibraryUpload {
 }
 
 export interface CallOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
+  /** Low-priority calls leave a reserve of each quota window to high-priority ones. Default high. */
+  priority?: Priority | undefined;
+  /** A quota slot the caller already took for this call (the scheduler's submissions). */
+  slot?: QuotaSlot | undefined;
+  /** Told when the client's quota account makes this call wait (service ms it waits until). */
+  onQuotaWait?: ((untilMs: number) => void) | undefined;
 }
 
 /** What a download produced on disk. */
@@ -130,6 +137,12 @@ export interface ScriptTranscript {
  * it throws `AmbiguousSubmissionError` and leaves the check (find the action by its comment tag) to the caller.
  */
 export interface MdeApi {
+  /**
+   * The client's quota account, when it keeps one (createMdeClient does): a run configures it from its
+   * runbook and plans with it. An MdeApi without one gets its quotas enforced by the run itself.
+   */
+  readonly quota?: QuotaAccount;
+
   getMachine(machineId: string, options?: CallOptions): Promise<Machine>;
   listMachines(query?: ODataQuery, options?: CallOptions): Promise<Machine[]>;
   findMachinesByTag(tag: string, startsWith?: boolean, options?: CallOptions): Promise<Machine[]>;

@@ -1,6 +1,8 @@
 /**
- * The single choke point for MDE API calls: quota limiter → bearer token → undici request → retry policy
- * → error decoder. Composed from small pieces so each can be tested alone.
+ * The single choke point for MDE API calls: quota account → bearer token → undici request → retry policy
+ * → error decoder. Composed from small pieces so each can be tested alone. Every attempt (retries
+ * included: the service counts each one) holds a slot of the client's quota account until its answer is
+ * read.
  *
  * Retry rules: 429 honours Retry-After (else back-off); 5xx and network errors back off with full jitter;
  * a 401 forces one token refresh. `runliveresponse` (kind "submit") is never re-sent after an ambiguous
@@ -16,13 +18,13 @@ import { parseRetryAfter, type RetryPolicy } from "./backoff.js";
 import type { HttpDispatchers } from "./dispatcher.js";
 import { readCapped, toApiError } from "./error-decoder.js";
 import { type CallCounter, type CallKind, emit, type HttpHooks } from "./events.js";
-import type { QuotaLimiter } from "./limiter.js";
+import type { Priority, QuotaAccount, QuotaSlot } from "./quota.js";
 
 export interface TransportDeps {
   apiUrl: string;
   clock: Clock;
   dispatchers: HttpDispatchers;
-  limiter: QuotaLimiter;
+  quota: QuotaAccount;
   retry: RetryPolicy;
   tokens: TokenProvider;
   hooks: HttpHooks;
@@ -42,6 +44,12 @@ export interface ApiRequest {
   signal?: AbortSignal | undefined;
   /** For kind "submit": what AmbiguousSubmissionError reports. */
   submission?: { machineId: string; comment: string };
+  /** Low-priority calls leave a reserve of each window to high-priority ones (polls, cancels). Default high. */
+  priority?: Priority | undefined;
+  /** A slot the caller already took for the first attempt (the scheduler's submissions). */
+  slot?: QuotaSlot | undefined;
+  /** Told when the quota account makes this call wait (service ms it waits until). */
+  onQuotaWait?: ((untilMs: number) => void) | undefined;
 }
 
 export interface ApiResponse {
@@ -84,22 +92,63 @@ export class HttpTransport {
   }
 
   async send(req: ApiRequest): Promise<ApiResponse> {
-    const { clock, limiter, retry, tokens, hooks, counter, dispatchers } = this.deps;
+    const { clock, quota: account, hooks } = this.deps;
     const url = this.resolve(req.path, req.query);
     const quota = req.kind === "submit" ? "submit" : "general";
-    const timeout = this.deps.requestTimeoutMs ?? 120_000;
     let refreshed = false;
     let forceRefresh = false;
 
+    let given = req.slot;
     for (let attempt = 1; ; attempt++) {
       const base = { kind: req.kind, method: req.method, path: url.pathname, attempt };
-      await this.guard(req.signal, () =>
-        limiter.acquire(quota, req.signal, (waitMs) =>
-          emit(hooks.onRateLimited, { kind: req.kind, quota, waitMs }),
-        ),
+      const slot =
+        given ??
+        (await this.guard(req.signal, () =>
+          account.acquire(quota, req.priority ?? "high", req.signal, (untilMs) => {
+            emit(hooks.onRateLimited, { kind: req.kind, quota, waitMs: untilMs - clock.now() });
+            req.onQuotaWait?.(untilMs);
+          }),
+        ));
+      given = undefined;
+      try {
+        const outcome = await this.attempt(req, url, base, { forceRefresh, refreshed });
+        if (outcome.done) return outcome.response;
+        forceRefresh = outcome.forceRefresh;
+        refreshed = outcome.refreshed;
+        if (outcome.retry === "refresh") attempt--;
+        slot.release();
+        if (outcome.delayMs > 0) await this.sleep(outcome.delayMs, req.signal);
+      } finally {
+        slot.release();
+      }
+    }
+  }
+
+  /** One attempt: its answer, or how to retry. Throws the call's final error. */
+  private async attempt(
+    req: ApiRequest,
+    url: URL,
+    base: { kind: CallKind; method: string; path: string; attempt: number },
+    auth: { forceRefresh: boolean; refreshed: boolean },
+  ): Promise<
+    | { done: true; response: ApiResponse }
+    | {
+        done: false;
+        retry: "refresh" | "backoff";
+        delayMs: number;
+        forceRefresh: boolean;
+        refreshed: boolean;
+      }
+  > {
+    const { clock, retry, tokens, hooks, counter, dispatchers } = this.deps;
+    const timeout = this.deps.requestTimeoutMs ?? 120_000;
+    const attempt = base.attempt;
+    const again = (delayMs: number) =>
+      ({ done: false, retry: "backoff", delayMs, forceRefresh: false, refreshed: auth.refreshed }) as const;
+    {
+      const token = await this.guard(req.signal, () =>
+        tokens.getToken({ forceRefresh: auth.forceRefresh, signal: req.signal }),
       );
-      const token = await this.guard(req.signal, () => tokens.getToken({ forceRefresh, signal: req.signal }));
-      forceRefresh = false;
 
       const headers: Record<string, string> = {
         authorization: `Bearer ${token}`,
@@ -152,8 +201,7 @@ export class HttpTransport {
         }
         const delayMs = retry.backoffMs(attempt);
         emit(hooks.onRetry, { ...base, reason: "network", delayMs });
-        await this.sleep(delayMs, req.signal);
-        continue;
+        return again(delayMs);
       }
 
       const status = res.statusCode;
@@ -162,7 +210,7 @@ export class HttpTransport {
       if (status >= 200 && status < 300) {
         try {
           const text = await readBody(res.body);
-          return { status, body: text === "" ? undefined : JSON.parse(text) };
+          return { done: true, response: { status, body: text === "" ? undefined : JSON.parse(text) } };
         } catch (error) {
           if (req.kind === "submit" && req.submission) {
             // Accepted (2xx) but the body was lost (or the caller aborted while it streamed): the action
@@ -179,27 +227,22 @@ export class HttpTransport {
           }
           const delayMs = retry.backoffMs(attempt);
           emit(hooks.onRetry, { ...base, reason: "network", delayMs, status });
-          await this.sleep(delayMs, req.signal);
-          continue;
+          return again(delayMs);
         }
       }
 
       const text = await readCapped(res.body);
-      if (status === 401 && tokens.canRefresh && !refreshed) {
+      if (status === 401 && tokens.canRefresh && !auth.refreshed) {
         // One forced refresh per call: the cached token may have been revoked or expired early.
-        refreshed = true;
-        forceRefresh = true;
-        attempt--;
         emit(hooks.onRetry, { ...base, reason: "401", delayMs: 0, status });
-        continue;
+        return { done: false, retry: "refresh", delayMs: 0, forceRefresh: true, refreshed: true };
       }
       if (status === 429) {
         const retryAfterMs = parseRetryAfter(res.headers["retry-after"], clock.now());
         const delayMs = retry.rateLimitDelayMs(attempt, retryAfterMs);
         if (retry.canRetry(attempt) && delayMs <= retry.options.maxRetryAfterMs) {
           emit(hooks.onRetry, { ...base, reason: "429", delayMs, status });
-          await this.sleep(delayMs, req.signal);
-          continue;
+          return again(delayMs);
         }
         throw toApiError(
           { kind: req.kind, method: req.method, path: url.pathname, status, retryAfterMs },
@@ -215,8 +258,7 @@ export class HttpTransport {
         if (retry.canRetry(attempt)) {
           const delayMs = retry.backoffMs(attempt);
           emit(hooks.onRetry, { ...base, reason: "5xx", delayMs, status });
-          await this.sleep(delayMs, req.signal);
-          continue;
+          return again(delayMs);
         }
       }
       throw toApiError({ kind: req.kind, method: req.method, path: url.pathname, status }, text);

@@ -16,7 +16,7 @@
  * up by the device plus ASSUMED_COMMAND_SECONDS per command. Real sessions range from under a minute
  * (small scripts on online devices) to the 10-minute RunScript limit; offline devices queue for hours.
  */
-import type { RunbookOptions } from "../runbook/types.js";
+import type { Limits, RunbookOptions } from "../runbook/types.js";
 import type { EtaEstimate, PlannedDevice } from "./types.js";
 
 export const ASSUMED_SESSION_BASE_SECONDS = 60;
@@ -34,6 +34,8 @@ export function assumedSessionSeconds(commands: number): number {
 export function estimateEta(
   devices: readonly PlannedDevice[],
   options: RunbookOptions,
+  /** The quotas the run will enforce (the runbook's stated limits over the client's). */
+  limits: Limits,
 ): EtaEstimate & { calls: CallsPerAction } {
   const actions = devices.flatMap((d) => d.actions);
   const n = actions.length;
@@ -46,7 +48,7 @@ export function estimateEta(
       ? 0
       : actions.reduce((sum, a) => sum + a.commands.filter((c) => c.type !== "PutFile").length, 0) / n;
   const k = polls + links;
-  const { submitPerMinute, callsPerMinute, callsPerHour } = options.limits;
+  const { submitPerMinute, callsPerMinute, callsPerHour } = limits;
   const maxActionsPerDevice = Math.max(0, ...devices.map((dev) => dev.actions.length));
 
   const terms: [string, number][] = [

@@ -4,6 +4,7 @@
  * (machines, library listing); never uploads or submits.
  */
 import type { MdeApi } from "../api/types.js";
+import { resolveLimits } from "../config/limits.js";
 import type { Runbook } from "../runbook/types.js";
 import { estimateEta } from "./eta.js";
 import { needsLibrary, syncLibrary } from "./library.js";
@@ -54,7 +55,10 @@ export async function buildPlan(
     osPlatform: m.osPlatform,
     actions: packed,
   }));
-  const eta = estimateEta(devices, runbook.options);
+  const limits = api.quota
+    ? api.quota.resolve(runbook.options.limits)
+    : resolveLimits(runbook.options.limits);
+  const eta = estimateEta(devices, runbook.options, limits);
   const actions = devices.length * packed.length;
   const { calls: perAction, ...etaOnly } = eta;
   const calls: CallEstimate = {

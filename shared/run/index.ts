@@ -4,7 +4,9 @@
  */
 import fs from "node:fs";
 import { type Clock, systemClock } from "../clock.js";
+import type { Limits } from "../config/limits.js";
 import { CancelledError, InputError } from "../errors.js";
+import { QuotaAccount } from "../http/quota.js";
 import { buildPlan } from "../plan/index.js";
 import { needsLibrary, syncLibrary } from "../plan/library.js";
 import { buildReport } from "../report/build.js";
@@ -41,18 +43,29 @@ function emitter(ctx: RunContext): (event: RunEvent) => void {
   };
 }
 
-function meter(ctx: RunContext, clock: Clock, limits: RunPlanFile["options"]) {
+/**
+ * The run's view of the API: counted by kind, and spending from one quota account — the client's own,
+ * configured here for this run (the stated limits, up or down, over the client's) — so planning,
+ * submissions, polls, links and cancels all count against the same windows.
+ */
+function meter(
+  ctx: RunContext,
+  clock: Clock,
+  stated: Partial<Limits>,
+): { metered: MeteredApi; limits: Limits } {
   const emit = emitter(ctx);
-  return meterApi(
-    ctx.api,
-    clock,
-    {
-      submitPerMinute: limits.submitPerMinute,
-      callsPerMinute: limits.callsPerMinute,
-      callsPerHour: limits.callsPerHour,
-    },
-    (reason, untilMs) => emit({ type: "waiting", reason, untilMs }),
-  );
+  const quota = ctx.api.quota ?? new QuotaAccount(clock);
+  const limits = quota.configure(stated);
+  const metered = meterApi(ctx.api, quota, (reason, untilMs) => emit({ type: "waiting", reason, untilMs }));
+  return { metered, limits: { ...limits } };
+}
+
+function planLimits(o: RunPlanFile["options"]): Limits {
+  return {
+    submitPerMinute: o.submitPerMinute,
+    callsPerMinute: o.callsPerMinute,
+    callsPerHour: o.callsPerHour,
+  };
 }
 
 function folderOf(plan: RunPlanFile): (device: number) => string {
@@ -77,17 +90,15 @@ export async function startRun(ctx: RunContext, options: StartRunOptions): Promi
     throw new InputError("detachAfterMs", "must be a non-negative number of milliseconds");
   }
   const o = runbook.options;
+  const { metered, limits } = meter(ctx, clock, o.limits);
   const planOptions: RunPlanFile["options"] = {
     timeoutMs: o.timeoutMs,
     pollIntervalMs: o.pollIntervalMs,
     onActiveSession: o.onActiveSession,
     maxConcurrentSessions: o.maxConcurrentSessions,
     canary: o.canary,
-    submitPerMinute: o.limits.submitPerMinute,
-    callsPerMinute: o.limits.callsPerMinute,
-    callsPerHour: o.limits.callsPerHour,
+    ...limits,
   };
-  const metered = meter(ctx, clock, planOptions);
   const signal = ctx.signal ? { signal: ctx.signal } : {};
   const startedAtMs = clock.now();
 
@@ -162,7 +173,7 @@ export async function resumeRun(
   const clock = ctx.clock ?? systemClock;
   const { journal, loaded } = Journal.open(outDir);
   const records = fillRecords(loaded.plan, loaded.records);
-  const metered = meter(ctx, clock, loaded.plan.options);
+  const { metered } = meter(ctx, clock, planLimits(loaded.plan.options));
   if (loaded.run.cancelled || records.every((r) => r.phase === "done")) {
     return finalize(ctx, clock, outDir, loaded.plan, records, loaded.run, journal, metered, {
       cancelled: loaded.run.cancelled,
@@ -189,7 +200,7 @@ export async function cancelRun(ctx: RunContext, outDir: string): Promise<RunRep
   const clock = ctx.clock ?? systemClock;
   const { journal, loaded } = Journal.open(outDir);
   const records = fillRecords(loaded.plan, loaded.records);
-  const metered = meter(ctx, clock, loaded.plan.options);
+  const { metered } = meter(ctx, clock, planLimits(loaded.plan.options));
   // Cancelling must not be cut short by the caller's own (possibly already aborted) signal.
   const { signal: _ignored, ...rest } = ctx;
   return drive(rest, clock, outDir, loaded.plan, records, loaded.run, journal, metered, undefined, "cancel");

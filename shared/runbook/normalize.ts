@@ -8,11 +8,13 @@ import { parseDurationMs } from "./duration.js";
 import { formatFieldPath, type PathSegment } from "./field-path.js";
 import { libraryNameProblem } from "./names.js";
 import type { Locator } from "./schema-issues.js";
-import { DEFAULT_LIMITS, type LibraryEntry, type Runbook, type RunbookOptions, type Step } from "./types.js";
+import type { LibraryEntry, Limits, Runbook, RunbookOptions, Step } from "./types.js";
 
 /**
  * Defaults. The session cap is the older, lower documented value (25) so a tenant on the old cap is
  * never over-driven; raise `maxConcurrentSessions` to 50 where the current documentation applies.
+ * Defaults that depend on other options adapt to what was stated (adaptDefaults), so a default can
+ * never turn a valid stated value into an error.
  */
 export const DEFAULT_OPTIONS: RunbookOptions = {
   timeoutMs: 30 * 60_000,
@@ -22,8 +24,42 @@ export const DEFAULT_OPTIONS: RunbookOptions = {
   maxDevices: 50,
   canary: 0,
   onIneligible: "skip",
-  limits: { ...DEFAULT_LIMITS },
+  limits: {},
 };
+
+/** Options a runbook (or a front end for it) stated; everything else is a default that may adapt. */
+export interface StatedOptions {
+  timeoutMs?: number;
+  pollIntervalMs?: number;
+  maxDevices?: number;
+  canary?: number;
+}
+
+/**
+ * The poll interval when none is stated: the usual 10 s, but a quarter of a short timeout so a few
+ * polls happen before the deadline (a 5 s timeout polls every 1.25 s).
+ */
+export function defaultPollIntervalMs(timeoutMs: number): number {
+  const interval = Math.min(DEFAULT_OPTIONS.pollIntervalMs, Math.max(1_000, Math.floor(timeoutMs / 4)));
+  return interval < timeoutMs ? interval : Math.max(1, Math.floor(timeoutMs / 4));
+}
+
+/**
+ * Defaults that follow what was stated: the timeout leaves room for a few polls of a stated interval, the
+ * poll interval fits a stated timeout, and the blast-radius cap (`maxDevices`) never refuses the devices a
+ * runbook lists one by one (ids, names) nor a stated canary. Tags and filters stay capped: they can
+ * match far more devices than anyone meant.
+ */
+export function adaptDefaults(options: RunbookOptions, stated: StatedOptions, listedTargets: number): void {
+  if (stated.timeoutMs === undefined && stated.pollIntervalMs !== undefined)
+    options.timeoutMs = Math.min(
+      MAX_TIMEOUT_MS,
+      Math.max(DEFAULT_OPTIONS.timeoutMs, stated.pollIntervalMs * 4),
+    );
+  if (stated.pollIntervalMs === undefined) options.pollIntervalMs = defaultPollIntervalMs(options.timeoutMs);
+  if (stated.maxDevices === undefined)
+    options.maxDevices = Math.max(DEFAULT_OPTIONS.maxDevices, listedTargets, stated.canary ?? 0);
+}
 
 /** Longest per-device timeout: the older documented offline queue window (3 days, mde-api.md §8.1). */
 export const MAX_TIMEOUT_MS = 3 * 24 * 3_600_000;
@@ -49,7 +85,7 @@ interface RawRunbook {
     maxConcurrentSessions?: number;
     maxDevices?: number;
     canary?: number;
-    limits?: Partial<typeof DEFAULT_LIMITS>;
+    limits?: Partial<Limits>;
   };
 }
 
@@ -160,10 +196,8 @@ export function normalizeRunbook(
   });
 
   const o = raw.options ?? {};
-  const options: RunbookOptions = {
-    ...DEFAULT_OPTIONS,
-    limits: { ...DEFAULT_OPTIONS.limits, ...(o.limits ?? {}) },
-  };
+  const options: RunbookOptions = { ...DEFAULT_OPTIONS, limits: { ...(o.limits ?? {}) } };
+  const stated: StatedOptions = {};
   if (o.timeout !== undefined) {
     const ms = parseDurationMs(o.timeout);
     if (ms === null) sink.add(["options", "timeout"], "expected a duration such as 30s, 45m or 2h");
@@ -172,33 +206,40 @@ export function normalizeRunbook(
         ["options", "timeout"],
         "must be at most 3 days (72h), the longest the service queues an action",
       );
-    else options.timeoutMs = ms;
+    else options.timeoutMs = stated.timeoutMs = ms;
   }
   if (o.pollInterval !== undefined) {
     const ms = parseDurationMs(o.pollInterval);
     if (ms === null) sink.add(["options", "pollInterval"], "expected a duration such as 10 or 15s");
     else if (ms < 1000)
       sink.add(["options", "pollInterval"], "must be at least 1 second; use 5 to 15 seconds");
-    else options.pollIntervalMs = ms;
-  }
-  if (options.pollIntervalMs >= options.timeoutMs) {
-    sink.add(
-      ["options", "pollInterval"],
-      "must be shorter than options.timeout, or no poll happens before the deadline",
-    );
+    else options.pollIntervalMs = stated.pollIntervalMs = ms;
   }
   if (o.onActiveSession) options.onActiveSession = o.onActiveSession;
   if (o.onIneligible) options.onIneligible = o.onIneligible;
   if (o.maxConcurrentSessions !== undefined) options.maxConcurrentSessions = o.maxConcurrentSessions;
-  if (o.maxDevices !== undefined) options.maxDevices = o.maxDevices;
-  if (o.canary !== undefined) options.canary = o.canary;
-  if (options.canary > options.maxDevices) {
+  if (o.maxDevices !== undefined) options.maxDevices = stated.maxDevices = o.maxDevices;
+  if (o.canary !== undefined) options.canary = stated.canary = o.canary;
+  adaptDefaults(options, stated, targets.machineIds.length + targets.computerNames.length);
+
+  // Only values the user wrote can contradict each other.
+  // (An unstated timeout has adapted to the interval; only one past the longest timeout is left.)
+  if (stated.pollIntervalMs !== undefined && stated.pollIntervalMs >= options.timeoutMs) {
     sink.add(
-      ["options", "canary"],
-      `is larger than options.maxDevices (${options.maxDevices}); lower canary or raise maxDevices`,
+      ["options", "pollInterval"],
+      stated.timeoutMs !== undefined
+        ? "must be shorter than options.timeout, or no poll happens before the deadline"
+        : "must be shorter than 72h, the longest timeout",
     );
   }
-  if (options.limits.callsPerMinute > options.limits.callsPerHour) {
+  if (stated.canary !== undefined && stated.maxDevices !== undefined && stated.canary > stated.maxDevices) {
+    sink.add(
+      ["options", "canary"],
+      `is larger than options.maxDevices (${stated.maxDevices}); lower canary or raise maxDevices`,
+    );
+  }
+  const { callsPerMinute, callsPerHour } = options.limits;
+  if (callsPerMinute !== undefined && callsPerHour !== undefined && callsPerMinute > callsPerHour) {
     sink.add(
       ["options", "limits", "callsPerMinute"],
       "is larger than limits.callsPerHour; check both values",

@@ -1,4 +1,7 @@
 /** Runbook format v1 — the validated, normalised form (YAML → schema → this). */
+import type { Limits } from "../config/limits.js";
+
+export type { Limits };
 
 export interface Targets {
   machineIds: string[];
@@ -21,12 +24,6 @@ export interface LibraryEntry {
   hasParameters: boolean;
 }
 
-export interface Limits {
-  submitPerMinute: number;
-  callsPerMinute: number;
-  callsPerHour: number;
-}
-
 export interface RunbookOptions {
   /** Per device, submission to final state, milliseconds. */
   timeoutMs: number;
@@ -37,7 +34,11 @@ export interface RunbookOptions {
   canary: number;
   /** What preflight does with inactive/unsupported devices. */
   onIneligible: "skip" | "fail";
-  limits: Limits;
+  /**
+   * Only the quotas the runbook (or a front end's override) states; the rest come from the client's quota
+   * account (by default the documented ones) when the run configures it (config/limits.ts resolveLimits).
+   */
+  limits: Partial<Limits>;
 }
 
 export interface Runbook {
@@ -49,4 +50,4 @@ export interface Runbook {
   options: RunbookOptions;
 }
 
-export const DEFAULT_LIMITS: Limits = { submitPerMinute: 10, callsPerMinute: 100, callsPerHour: 1500 };
+export { DEFAULT_LIMITS } from "../config/limits.js";

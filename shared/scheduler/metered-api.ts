@@ -1,12 +1,10 @@
 /**
- * Wraps an MdeApi so every call of a run goes through the run's budgets and is counted by kind.
- * Plan building (machines, library) and the scheduler share one account, so polls and result links
- * are planned with what target resolution already spent in mind.
+ * Wraps an MdeApi for one run: every call is counted by kind and carries its quota priority, so planning
+ * (machines, library) and the scheduler spend from the same account the HTTP layer enforces. An MdeApi
+ * that keeps no quota account of its own (not an HTTP client) has the run's account enforced here instead.
  */
-import type { MdeApi } from "../api/types.js";
-import type { Clock } from "../clock.js";
-import type { Limits } from "../runbook/types.js";
-import { type Priority, SlidingWindowBudget } from "./budget.js";
+import type { CallOptions, MdeApi } from "../api/types.js";
+import type { Priority, QuotaAccount, QuotaClass } from "../http/quota.js";
 
 export type CallKind = "submit" | "poll" | "cancel" | "link" | "download" | "machines" | "library";
 
@@ -15,19 +13,13 @@ export type CallCounts = Record<CallKind, number>;
 export interface MeteredApi {
   api: MdeApi;
   counts: CallCounts;
-  /** runliveresponse: `submitPerMinute`. Not taken by `api.runLiveResponse`: the caller takes a slot first. */
-  submitBudget: SlidingWindowBudget;
-  /** Every other MDE endpoint: `callsPerMinute` and `callsPerHour` (downloads go to storage, not MDE). */
-  callBudget: SlidingWindowBudget;
+  /** The run's quota account: submissions take their slot from `quota.submit` before journaling. */
+  quota: QuotaAccount;
 }
-
-const MINUTE = 60_000;
-const HOUR = 3_600_000;
 
 export function meterApi(
   inner: MdeApi,
-  clock: Clock,
-  limits: Limits,
+  quota: QuotaAccount,
   onWait?: (reason: "rateLimit" | "quota", untilMs: number) => void,
 ): MeteredApi {
   const counts: CallCounts = {
@@ -39,55 +31,47 @@ export function meterApi(
     machines: 0,
     library: 0,
   };
-  const submitBudget = new SlidingWindowBudget(clock, [{ limit: limits.submitPerMinute, windowMs: MINUTE }]);
-  // Low-priority calls (links, machines, library) leave a few calls of each window to polls and cancels:
-  // 10 % of a minute, 2 % of an hour (the link-bound poll cadence, poll-interval.ts).
-  const callBudget = new SlidingWindowBudget(clock, [
-    { limit: limits.callsPerMinute, windowMs: MINUTE, lowReserve: Math.ceil(limits.callsPerMinute * 0.1) },
-    { limit: limits.callsPerHour, windowMs: HOUR, lowReserve: Math.ceil(limits.callsPerHour * 0.02) },
-  ]);
+  const enforceHere = inner.quota === undefined;
 
   async function metered<T>(
     kind: CallKind,
     priority: Priority,
-    signal: AbortSignal | undefined,
-    call: () => Promise<T>,
+    o: CallOptions | undefined,
+    call: (o: CallOptions) => Promise<T>,
   ): Promise<T> {
-    // Submissions are gated by the scheduler itself (it takes the slot before journaling the intent).
-    const budget = kind === "submit" || kind === "download" ? null : callBudget;
-    const release = budget
-      ? await budget.acquire(priority, signal, (until) =>
-          onWait?.(kind === "submit" ? "rateLimit" : "quota", until),
-        )
-      : () => {};
     counts[kind]++;
+    // Downloads go to Azure Storage (SAS links) and count against no MDE quota.
+    const cls: QuotaClass | null = kind === "download" ? null : kind === "submit" ? "submit" : "general";
+    const onQuotaWait = (until: number) => onWait?.(kind === "submit" ? "rateLimit" : "quota", until);
+    if (!enforceHere || cls === null || o?.slot) return call({ ...o, priority, onQuotaWait });
+    const slot = await quota.acquire(cls, priority, o?.signal, onQuotaWait);
     try {
-      return await call();
+      return await call({ ...o, priority });
     } finally {
-      release();
+      slot.release();
     }
   }
 
   const api: MdeApi = {
-    getMachine: (id, o) => metered("machines", "low", o?.signal, () => inner.getMachine(id, o)),
-    listMachines: (q, o) => metered("machines", "low", o?.signal, () => inner.listMachines(q, o)),
+    quota,
+    getMachine: (id, o) => metered("machines", "low", o, (c) => inner.getMachine(id, c)),
+    listMachines: (q, o) => metered("machines", "low", o, (c) => inner.listMachines(q, c)),
     findMachinesByTag: (tag, sw, o) =>
-      metered("machines", "low", o?.signal, () => inner.findMachinesByTag(tag, sw, o)),
-    runLiveResponse: (id, req, o) =>
-      metered("submit", "high", o?.signal, () => inner.runLiveResponse(id, req, o)),
-    getMachineAction: (id, o) => metered("poll", "high", o?.signal, () => inner.getMachineAction(id, o)),
-    listMachineActions: (q, o) => metered("poll", "high", o?.signal, () => inner.listMachineActions(q, o)),
-    cancelMachineAction: (id, c, o) =>
-      metered("cancel", "high", o?.signal, () => inner.cancelMachineAction(id, c, o)),
+      metered("machines", "low", o, (c) => inner.findMachinesByTag(tag, sw, c)),
+    runLiveResponse: (id, req, o) => metered("submit", "high", o, (c) => inner.runLiveResponse(id, req, c)),
+    getMachineAction: (id, o) => metered("poll", "high", o, (c) => inner.getMachineAction(id, c)),
+    listMachineActions: (q, o) => metered("poll", "high", o, (c) => inner.listMachineActions(q, c)),
+    cancelMachineAction: (id, cm, o) =>
+      metered("cancel", "high", o, (c) => inner.cancelMachineAction(id, cm, c)),
     getResultDownloadLink: (id, i, o) =>
-      metered("link", "low", o?.signal, () => inner.getResultDownloadLink(id, i, o)),
+      metered("link", "low", o, (c) => inner.getResultDownloadLink(id, i, c)),
     downloadGetFileResult: (u, d, o) =>
-      metered("download", "low", o?.signal, () => inner.downloadGetFileResult(u, d, o)),
+      metered("download", "low", o, (c) => inner.downloadGetFileResult(u, d, c)),
     downloadScriptResult: (u, d, o) =>
-      metered("download", "low", o?.signal, () => inner.downloadScriptResult(u, d, o)),
-    listLibraryFiles: (o) => metered("library", "low", o?.signal, () => inner.listLibraryFiles(o)),
-    uploadLibraryFile: (up, o) => metered("library", "low", o?.signal, () => inner.uploadLibraryFile(up, o)),
-    deleteLibraryFile: (n, o) => metered("library", "low", o?.signal, () => inner.deleteLibraryFile(n, o)),
+      metered("download", "low", o, (c) => inner.downloadScriptResult(u, d, c)),
+    listLibraryFiles: (o) => metered("library", "low", o, (c) => inner.listLibraryFiles(c)),
+    uploadLibraryFile: (up, o) => metered("library", "low", o, (c) => inner.uploadLibraryFile(up, c)),
+    deleteLibraryFile: (n, o) => metered("library", "low", o, (c) => inner.deleteLibraryFile(n, c)),
   };
-  return { api, counts, submitBudget, callBudget };
+  return { api, counts, quota };
 }

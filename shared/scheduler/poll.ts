@@ -70,7 +70,7 @@ export class Poller {
       ceilingMs: MINUTE,
       callsPerMinute: o.callsPerMinute,
       callsPerHour: o.callsPerHour,
-      usedLastHour: s.o.metered.callBudget.used(60 * MINUTE, now),
+      usedLastHour: s.o.metered.quota.calls.used(60 * MINUTE, now),
       callsStillNeeded: s.linksLeft,
       remainingMs,
     });

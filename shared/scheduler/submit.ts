@@ -49,7 +49,7 @@ export class Submitter {
   /** Journal intents and start the requests for every ready device the quotas allow now. */
   submitWhatWeCan(): void {
     const s = this.s;
-    const submitBudget = s.o.metered.submitBudget;
+    const submitBudget = s.o.metered.quota.submit;
     while (s.ready.length > 0 && !s.fatal && !s.aborted) {
       const now = s.clock.now();
       if (now < this.pauseUntil) return;
@@ -96,7 +96,7 @@ export class Submitter {
     // Submissions still between intent and slot wake the loop themselves when they finish.
     return Math.max(
       this.pauseUntil,
-      s.o.metered.submitBudget.nextAllowedAt("high", now) - SUBMIT_LOOKAHEAD_MS,
+      s.o.metered.quota.submit.nextAllowedAt("high", now) - SUBMIT_LOOKAHEAD_MS,
     );
   }
 
@@ -115,7 +115,7 @@ export class Submitter {
         s.signal?.throwIfAborted();
         // The slot is taken only now, so the fsync is not part of the call's time in the rolling window
         // (every ms a call holds its slot delays the next minute's burst by as much).
-        release = await s.o.metered.submitBudget.acquire("high", s.signal);
+        release = await s.o.metered.quota.submit.acquire("high", s.signal);
       } catch (error) {
         if (!s.aborted) throw error;
         // Aborted before the request left: certainly not submitted.
@@ -128,10 +128,11 @@ export class Submitter {
         this.preparing--;
       }
       // No abort signal: a submission cut off mid-flight is ambiguous; let it finish, then cancel it.
-      created = await s.api.runLiveResponse(device.machineId, {
-        Commands: action.commands,
-        Comment: comment,
-      });
+      created = await s.api.runLiveResponse(
+        device.machineId,
+        { Commands: action.commands, Comment: comment },
+        { slot: { release } },
+      );
     } catch (error) {
       release();
       this.failed(i, error);

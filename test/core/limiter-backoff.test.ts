@@ -1,34 +1,40 @@
 import { describe, expect, it } from "vitest";
 import { parseRetryAfter, RetryPolicy } from "../../shared/http/backoff.js";
-import { QuotaLimiter, SlidingWindowLimiter } from "../../shared/http/limiter.js";
+import { QuotaAccount } from "../../shared/http/quota.js";
 import { VirtualClock } from "./virtual-clock.js";
 
-describe("SlidingWindowLimiter", () => {
+/** A call that takes a slot and ends at once (the account counts a call at its end). */
+async function call(q: QuotaAccount, cls: "submit" | "general", onWait?: (until: number) => void) {
+  (await q.acquire(cls, "high", undefined, onWait)).release();
+}
+
+describe("QuotaAccount", () => {
   it("admits the limit per window, then waits until the oldest call ages out", async () => {
     const clock = new VirtualClock();
     const start = clock.now();
-    const limiter = new SlidingWindowLimiter(clock, [{ limit: 10, spanMs: 60_000 }]);
+    const q = new QuotaAccount(clock, { submitPerMinute: 10 });
     const admitted: number[] = [];
     for (let i = 0; i < 25; i++) {
-      await limiter.acquire();
+      await call(q, "submit");
       admitted.push(clock.now() - start);
     }
     expect(admitted.slice(0, 10).every((t) => t === 0)).toBe(true);
-    expect(admitted[10]).toBe(60_000);
-    expect(admitted[20]).toBe(120_000);
+    expect(admitted[10]).toBeGreaterThanOrEqual(60_000);
+    expect(admitted[10]).toBeLessThan(60_100);
     // Never more than 10 in any 60 s window.
     for (let i = 10; i < admitted.length; i++)
-      expect((admitted[i] as number) - (admitted[i - 10] as number)).toBeGreaterThanOrEqual(60_000);
+      expect((admitted[i] as number) - (admitted[i - 10] as number)).toBeGreaterThan(60_000);
   });
 
   it("enforces the hourly budget on top of the per-minute one", async () => {
     const clock = new VirtualClock();
     const start = clock.now();
-    const q = new QuotaLimiter(clock, { callsPerMinute: 100, callsPerHour: 150 });
+    const q = new QuotaAccount(clock, { callsPerMinute: 100, callsPerHour: 150 });
     const waits: number[] = [];
-    for (let i = 0; i < 151; i++) await q.acquire("general", undefined, (ms) => waits.push(ms));
+    for (let i = 0; i < 151; i++) await call(q, "general", (until) => waits.push(until));
     // 100 now, 50 after a minute, the 151st only after the hour.
-    expect(clock.now() - start).toBe(3_600_000);
+    expect(clock.now() - start).toBeGreaterThan(3_600_000);
+    expect(clock.now() - start).toBeLessThan(3_600_100);
     expect(waits.length).toBeGreaterThan(0);
     expect(q.delayMs("submit")).toBe(0);
   });
@@ -36,24 +42,59 @@ describe("SlidingWindowLimiter", () => {
   it("keeps quotas separate and concurrent callers within the limit", async () => {
     const clock = new VirtualClock();
     const start = clock.now();
-    const q = new QuotaLimiter(clock, { submitPerMinute: 3 });
+    const q = new QuotaAccount(clock, { submitPerMinute: 3 });
     const times: number[] = [];
     await Promise.all(
-      Array.from({ length: 7 }, () => q.acquire("submit").then(() => times.push(clock.now() - start))),
+      Array.from({ length: 7 }, () => call(q, "submit").then(() => times.push(clock.now() - start))),
     );
     times.sort((a, b) => a - b);
     expect(times.filter((t) => t < 60_000)).toHaveLength(3);
     expect(times.filter((t) => t >= 60_000 && t < 120_000)).toHaveLength(3);
-    await q.acquire("general");
+    await call(q, "general");
+  });
+
+  it("raises and lowers its limits per run, over the client's own, keeping the calls already made", async () => {
+    const clock = new VirtualClock();
+    const q = new QuotaAccount(clock, { submitPerMinute: 5 });
+    for (let i = 0; i < 5; i++) await call(q, "submit");
+    // A run stating 300/min may go on at once; the 5 calls already made still count.
+    expect(q.configure({ submitPerMinute: 300 }).submitPerMinute).toBe(300);
+    expect(q.delayMs("submit")).toBe(0);
+    expect(q.submit.used(60_000)).toBe(5);
+    // Lowered below what was spent in the window: the next call waits for the window to move.
+    q.configure({ submitPerMinute: 2 });
+    expect(q.delayMs("submit")).toBeGreaterThan(59_000);
+    // A later run that states nothing gets the client's own limits back, not the last run's.
+    expect(q.configure({}).submitPerMinute).toBe(5);
+    expect(q.configure({}).callsPerHour).toBe(1500);
+  });
+
+  it("lets unstated limits adapt to stated ones instead of contradicting them", () => {
+    const q = new QuotaAccount(new VirtualClock());
+    expect(q.resolve({ callsPerMinute: 2000 })).toEqual({
+      submitPerMinute: 10,
+      callsPerMinute: 2000,
+      callsPerHour: 2000,
+    });
+    expect(q.resolve({ callsPerHour: 50 })).toEqual({
+      submitPerMinute: 10,
+      callsPerMinute: 50,
+      callsPerHour: 50,
+    });
+    expect(q.resolve({ callsPerMinute: 1000, callsPerHour: 60000 })).toEqual({
+      submitPerMinute: 10,
+      callsPerMinute: 1000,
+      callsPerHour: 60000,
+    });
   });
 
   it("stops waiting when aborted", async () => {
     const clock = new VirtualClock();
-    const limiter = new SlidingWindowLimiter(clock, [{ limit: 1, spanMs: 60_000 }]);
-    await limiter.acquire();
+    const q = new QuotaAccount(clock, { submitPerMinute: 1 });
+    await call(q, "submit");
     const ac = new AbortController();
     ac.abort(new Error("stop"));
-    await expect(limiter.acquire(ac.signal)).rejects.toThrow("stop");
+    await expect(q.acquire("submit", "high", ac.signal)).rejects.toThrow("stop");
   });
 });
 

@@ -1,7 +1,7 @@
 /** The scheduler's own quota accounting and poll cadence (shared/scheduler), on a manual clock. */
 import { describe, expect, it } from "vitest";
 import type { Clock } from "../../shared/clock.js";
-import { SlidingWindowBudget } from "../../shared/scheduler/budget.js";
+import { SlidingWindowBudget } from "../../shared/http/sliding-window.js";
 import { pollIntervalMs } from "../../shared/scheduler/poll-interval.js";
 
 /** A clock whose sleeps advance time instantly (single caller). */

@@ -1,10 +1,10 @@
 /**
- * Sliding-window call budgets, driven by the injectable Clock.
+ * Sliding-window call budgets, driven by the injectable Clock: the one implementation behind every quota
+ * the client keeps (quota.ts). The HTTP layer takes a slot for every request it sends; the scheduler
+ * reads the same windows to *plan* inside them (poll cadence, when to journal a submission's intent).
  *
- * The HTTP layer enforces the raw quotas; the scheduler keeps its own account so it can *plan* inside
- * them (poll cadence, when to submit) and never wait on, or trip, the service's limiter. A call is
- * counted from the moment it starts until it ends (it holds a slot while in flight) and then at its
- * end time: the service counts a call when it arrives, which is never later than when we see the
+ * A call is counted from the moment it starts until it ends (it holds a slot while in flight) and then at
+ * its end time: the service counts a call when it arrives, which is never later than when we see the
  * answer, so spacing by end times keeps every service-side window within the limit.
  */
 import type { Clock } from "../clock.js";
@@ -27,14 +27,27 @@ export class SlidingWindowBudget {
   private readonly log: number[] = [];
   private head = 0;
   private inFlight = 0;
-  private readonly longest: number;
+  private limits: WindowLimit[] = [];
+  private longest = 0;
 
   /** @param limits every window that applies (e.g. 100/min and 1,500/h). */
   constructor(
     private readonly clock: Clock,
-    private readonly limits: WindowLimit[],
+    limits: WindowLimit[],
   ) {
-    this.longest = Math.max(...limits.map((l) => l.windowMs));
+    this.setLimits(limits);
+  }
+
+  /**
+   * New limits for the same windows of calls: calls already made keep counting (a run that raises or
+   * lowers its quotas after planning must not forget what planning spent).
+   */
+  setLimits(limits: WindowLimit[]): void {
+    for (const l of limits) {
+      if (!Number.isFinite(l.limit) || l.limit < 1) throw new RangeError(`limit must be ≥ 1, got ${l.limit}`);
+    }
+    this.limits = limits.map((l) => ({ ...l, limit: Math.floor(l.limit) }));
+    this.longest = Math.max(...this.limits.map((l) => l.windowMs));
   }
 
   /** Calls counted in the trailing `windowMs` (finished in it, or still in flight). */
