@@ -3,6 +3,7 @@
  * step (50 per job), so one per device would hide most of them; one per (status, error code) with the
  * devices listed keeps every failure visible.
  */
+import { entryName } from "../shared/report/label.js";
 import type { MachineReport, RunReport } from "../shared/report/types.js";
 
 export interface Annotation {
@@ -25,7 +26,7 @@ function reason(m: MachineReport): string {
 }
 
 function deviceName(m: MachineReport): string {
-  return m.computerDnsName ?? m.machineId;
+  return entryName(m);
 }
 
 function listDevices(ms: MachineReport[]): string {
@@ -48,7 +49,10 @@ export function groupFailures(report: RunReport): Annotation[] {
     const [status, code] = key.split("\u0000") as [string, string];
     const sample = ms[0]?.error?.message ?? ms[0]?.commands.find((c) => c.errors.length > 0)?.errors[0] ?? "";
     annotations.push({
-      level: status === "skipped" ? "warning" : "error",
+      level:
+        status === "skipped" || (status === "unresolved" && report.onUnresolved === "warn")
+          ? "warning"
+          : "error",
       title: `${ms.length} device(s) ${status}: ${code}`,
       message: `${listDevices(ms)}${sample ? `\n${sample.slice(0, 500)}` : ""}`,
     });

@@ -2,16 +2,16 @@
  * After a run (main) or a cancellation (post): upload the output folder, set the outputs, write the
  * job summary and the grouped annotations, and decide whether the step fails (`fail-on`).
  */
+
 import path from "node:path";
 import * as core from "@actions/core";
 import { redact } from "../shared/redact.js";
-import type { MachineStatus, RunReport } from "../shared/report/types.js";
+import type { RunReport } from "../shared/report/types.js";
+import { failureStatuses } from "../shared/report/verdict.js";
 import { groupFailures } from "./annotations.js";
 import { type UploadOutcome, uploadOutputFolder } from "./artifact.js";
 import type { ActionInputs, Env, FailOn } from "./inputs.js";
 import { renderSummary } from "./summary.js";
-
-const BAD: readonly MachineStatus[] = ["failed", "timedOut", "cancelled"];
 
 /**
  * The reason the step fails, or null. Skipped devices (preflight) and pending ones (detached) never fail
@@ -19,10 +19,12 @@ const BAD: readonly MachineStatus[] = ["failed", "timedOut", "cancelled"];
  */
 export function failureReason(report: RunReport, failOn: FailOn): string | null {
   if (failOn === "never") return null;
-  const bad = BAD.reduce((n, s) => n + report.counts[s], 0);
+  const statuses = failureStatuses(report);
+  const bad = statuses.reduce((n, s) => n + (report.counts[s] ?? 0), 0);
   if (report.status === "cancelled") return "the run was cancelled";
   if (bad === 0) return null;
-  const detail = BAD.filter((s) => report.counts[s] > 0)
+  const detail = statuses
+    .filter((s) => (report.counts[s] ?? 0) > 0)
     .map((s) => `${report.counts[s]} ${s}`)
     .join(", ");
   if (failOn === "any") return `${bad} of ${report.machines.length} device(s) did not succeed (${detail})`;
@@ -40,7 +42,9 @@ export async function writeSummary(html: string): Promise<void> {
 }
 
 export function actionIdsByDevice(report: RunReport): Record<string, string[]> {
-  return Object.fromEntries(report.machines.map((m) => [m.machineId, m.actionIds]));
+  return Object.fromEntries(
+    report.machines.flatMap((m) => (m.machineId === null ? [] : [[m.machineId, m.actionIds] as const])),
+  );
 }
 
 export interface PublishResult {

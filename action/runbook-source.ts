@@ -5,7 +5,7 @@
 import path from "node:path";
 import { parseDocument } from "yaml";
 import { ValidationError } from "../shared/errors.js";
-import { DEFAULT_OPTIONS, loadRunbook, parseRunbook, parseSteps } from "../shared/runbook/index.js";
+import { defaultOptionsFor, loadRunbook, parseRunbook, parseSteps } from "../shared/runbook/index.js";
 import type { Runbook } from "../shared/runbook/types.js";
 import type { Env, RunbookSource } from "./inputs.js";
 
@@ -70,7 +70,7 @@ export async function loadActionRunbook(
       targets: { machineIds, computerNames: [], tags: [], filter: null },
       commands: steps,
       library: [],
-      options: { ...DEFAULT_OPTIONS, limits: { ...DEFAULT_OPTIONS.limits } },
+      options: defaultOptionsFor(machineIds.length),
     };
   }
   if (runbook.comment === null) runbook = { ...runbook, comment: githubComment(env) };

@@ -4,6 +4,7 @@
  * table cells, so everything goes through `escapeHtml`. The runner drops a step's whole summary above
  * 1 MiB, so rows are added against a byte budget and the cut is stated.
  */
+import { entryId } from "../shared/report/label.js";
 import type { CommandReport, MachineReport, RunReport } from "../shared/report/types.js";
 
 /** The runner's limit is 1 MiB per step; stay well below it (other text may share the step). */
@@ -60,12 +61,13 @@ function target(c: CommandReport): string {
 
 function deviceLabel(m: MachineReport): string {
   const name = m.computerDnsName ? `${escapeHtml(m.computerDnsName)}<br>` : "";
-  return `${name}<code>${escapeHtml(m.machineId)}</code>`;
+  return `${name}<code>${escapeHtml(entryId(m))}</code>`;
 }
 
 function machineRows(m: MachineReport): string[] {
   const device = deviceLabel(m);
-  if (m.commands.length === 0) {
+  // Nothing ran on it (preflight skip, a target that found no device): one row with the reason.
+  if (m.commands.length === 0 || m.status === "unresolved" || m.status === "skipped") {
     const why = m.error ? `${escapeHtml(m.error.code)}: ${escapeHtml(excerpt(m.error.message))}` : "";
     return [
       `<tr><td>${device}</td><td></td><td></td><td>${status(m.status)}</td><td></td><td></td><td>${why}</td></tr>`,

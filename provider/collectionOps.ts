@@ -7,12 +7,15 @@
  * package path and calls these exports by name (readSettings, check, diff, create, read, update, remove).
  * Keep the path, the names and the signatures, or older stacks cannot refresh or destroy.
  */
+
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { MdeApi } from "../shared/api/types.js";
 import { FINAL_ACTION_STATUSES } from "../shared/api/types.js";
+import { entryName } from "../shared/report/label.js";
 import type { MachineReport, RunReport } from "../shared/report/types.js";
+import { failures } from "../shared/report/verdict.js";
 import { cancelRun, PLAN_FILE, type RunEvent, readReport, resumeRun, startRun } from "../shared/run/index.js";
 import { checkCollection, detachAfterMs } from "./checkCollection.js";
 import { connect } from "./connect.js";
@@ -90,7 +93,7 @@ function inputsOf(state: Record<string, unknown>): Record<string, unknown> {
 }
 
 function describe(m: MachineReport): string {
-  const name = m.computerDnsName ? `${m.computerDnsName} (${m.machineId})` : m.machineId;
+  const name = m.computerDnsName && m.machineId ? `${m.computerDnsName} (${m.machineId})` : entryName(m);
   const error = m.error ? `: ${m.error.code}: ${m.error.message}` : "";
   const failedSteps = m.commands
     .filter((c) => c.status === "failed")
@@ -130,7 +133,6 @@ function progress(label: string, folder: string): (event: RunEvent) => void {
 }
 
 /** Device outcomes that make a run a (partial) failure; `skipped` is preflight doing what it was told. */
-const FAILED_DEVICE = new Set(["failed", "timedOut", "cancelled"]);
 
 /**
  * State for a finished or detached run. When devices failed it throws PartialRunError instead (Pulumi's
@@ -138,7 +140,7 @@ const FAILED_DEVICE = new Set(["failed", "timedOut", "cancelled"]);
  */
 function settle(report: RunReport, folder: string, inputs: Record<string, unknown>, stopped?: string) {
   const state = toPlain({ ...inputs, ...outputsOf(report, folder) });
-  const bad = report.machines.filter((m) => FAILED_DEVICE.has(m.status));
+  const bad = failures(report);
   const failed = report.status === "failed" || report.status === "partial" || report.status === "cancelled";
   if (!stopped && !failed && bad.length === 0) return { id: report.runId, outs: state };
   const reasons = [...(stopped ? [stopped] : []), ...bad.map(describe)];

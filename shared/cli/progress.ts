@@ -35,16 +35,20 @@ function clockTime(): string {
 
 abstract class BaseView implements ProgressView {
   protected readonly devices = new Map<string, DeviceRow>();
-  protected names: ReadonlyMap<string, string> = new Map();
+  protected readonly names = new Map<string, string>();
   protected counts = { done: 0, total: 0, pending: 0, running: 0, queued: 0 };
   protected runId = "";
   protected waiting: { reason: string; untilMs: number } | null = null;
 
   constructor(protected readonly io: CliIo) {}
 
+  /** Adds names (devices arrive batch by batch while targets resolve). */
   setNames(names: ReadonlyMap<string, string>): void {
-    this.names = names;
-    for (const [id, row] of this.devices) row.name = names.get(id) ?? row.name;
+    for (const [id, name] of names) {
+      this.names.set(id, name);
+      const row = this.devices.get(id);
+      if (row) row.name = name;
+    }
   }
 
   protected row(machineId: string): DeviceRow {

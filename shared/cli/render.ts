@@ -1,6 +1,8 @@
 /** Human-readable output of the CLI's results (the --json forms print the objects themselves). */
+
 import type { LibraryFile } from "../api/types.js";
 import type { LibrarySyncResult, PackedAction, Plan } from "../plan/types.js";
+import { entryName } from "../report/label.js";
 import type { RunReport } from "../report/types.js";
 import { formatDuration } from "../runbook/duration.js";
 import type { Runbook } from "../runbook/types.js";
@@ -125,7 +127,7 @@ export function renderReport(io: CliIo, report: RunReport, outDir: string): stri
             : files
               ? `${files} result file(s)`
               : "";
-          return [m.computerDnsName ?? m.machineId, paint(io, statusStyle(m.status), m.status), why];
+          return [entryName(m), paint(io, statusStyle(m.status), m.status), why];
         }),
         { maxCell: 160 },
       ),

@@ -5,13 +5,13 @@
  */
 import type { MdeApi } from "../api/types.js";
 import { resolveLimits } from "../config/limits.js";
+import { overrideTargets } from "../runbook/normalize.js";
 import type { Runbook } from "../runbook/types.js";
+import { type PlanBatch, planBatches } from "./batches.js";
 import { estimateEta } from "./eta.js";
 import { needsLibrary, syncLibrary } from "./library.js";
-import { packSteps } from "./pack.js";
-import { preflight } from "./preflight.js";
-import { COMPUTER_NAME_BATCH, resolveTargets } from "./targets.js";
-import type { CallEstimate, Plan, PlannedDevice } from "./types.js";
+import { failIneligible } from "./preflight.js";
+import type { CallEstimate, Plan } from "./types.js";
 
 export interface BuildPlanOptions {
   /** Overrides the runbook's targets (CLI `--machine`, action `machine-ids`). */
@@ -25,46 +25,42 @@ export interface BuildPlanOptions {
   signal?: AbortSignal;
 }
 
-export async function buildPlan(
-  api: MdeApi,
-  runbook: Runbook,
-  options: BuildPlanOptions = {},
-): Promise<Plan> {
+export async function buildPlan(api: MdeApi, given: Runbook, options: BuildPlanOptions = {}): Promise<Plan> {
   const signal = options.signal ? { signal: options.signal } : {};
-  const targets =
-    options.machineIds && options.machineIds.length > 0
-      ? {
-          machineIds: options.machineIds.map((id) => id.toLowerCase()),
-          computerNames: [],
-          tags: [],
-          filter: null,
-        }
-      : runbook.targets;
-  const resolved = await resolveTargets(api, targets, { maxDevices: runbook.options.maxDevices, ...signal });
-  const checked = preflight(resolved.machines, { onIneligible: runbook.options.onIneligible });
+  const runbook = options.machineIds?.length ? overrideTargets(given, options.machineIds) : given;
+  const targets = runbook.targets;
+  const all: PlanBatch = { covered: [], devices: [], skipped: [], unresolved: [], warnings: [] };
+  let resolutionCalls = 0;
+  for await (const b of planBatches(
+    api,
+    { commands: runbook.commands, maxDevices: runbook.options.maxDevices },
+    targets,
+    signal,
+  )) {
+    resolutionCalls++;
+    all.devices.push(...b.devices);
+    all.skipped.push(...b.skipped);
+    all.unresolved.push(...b.unresolved);
+    all.warnings.push(...b.warnings);
+  }
+  if (runbook.options.onIneligible === "fail") failIneligible(all.skipped);
 
   const library =
     needsLibrary(runbook) && !options.skipLibrary
       ? await syncLibrary(api, runbook.library, { dryRun: true, steps: runbook.commands, ...signal })
       : null;
 
-  const packed = packSteps(runbook.commands);
-  const devices: PlannedDevice[] = checked.eligible.map((m) => ({
-    machineId: m.id,
-    computerDnsName: m.computerDnsName,
-    osPlatform: m.osPlatform,
-    actions: packed,
-  }));
   const limits = api.quota
     ? api.quota.resolve(runbook.options.limits)
     : resolveLimits(runbook.options.limits);
-  const eta = estimateEta(devices, runbook.options, limits);
-  const actions = devices.length * packed.length;
+  const eta = estimateEta(all.devices, runbook.options, limits);
+  const packed = all.devices[0]?.actions.length ?? 0;
+  const actions = all.devices.length * packed;
   const { calls: perAction, ...etaOnly } = eta;
   const calls: CallEstimate = {
-    getMachine: targets.machineIds.length,
-    listMachines:
-      Math.ceil(targets.computerNames.length / COMPUTER_NAME_BATCH) + (targets.filter === null ? 0 : 1),
+    getMachine: 0,
+    // One list call per batch of ids or names, one for the filter (batches are what planning ran).
+    listMachines: resolutionCalls - targets.tags.length,
     findMachinesByTag: targets.tags.length,
     listLibraryFiles: library ? 1 : 0,
     uploadLibraryFile: library ? library.uploaded.length : 0,
@@ -76,10 +72,10 @@ export async function buildPlan(
 
   return {
     runbook: runbook.name,
-    devices,
-    skipped: checked.skipped,
-    unresolved: resolved.unresolved,
-    warnings: checked.warnings.map((w) => `${w.computerDnsName ?? w.machineId}: ${w.message}`),
+    devices: all.devices,
+    skipped: all.skipped,
+    unresolved: all.unresolved,
+    warnings: all.warnings,
     library,
     actions,
     calls,

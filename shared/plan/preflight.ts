@@ -56,14 +56,18 @@ export function preflight(machines: readonly Machine[], options: PreflightOption
     }
     result.eligible.push(m);
   }
-  if (options.onIneligible === "fail" && result.skipped.length > 0) {
-    throw new InputError(
-      "options.onIneligible",
-      `${result.skipped.length} device(s) can't run live response: ${describeSkipped(result.skipped, 5)}; ` +
-        "fix them, remove them from the targets, or set options.onIneligible: skip",
-    );
-  }
+  if (options.onIneligible === "fail") failIneligible(result.skipped);
   return result;
+}
+
+/** `onIneligible: fail`: refuse the run (before anything is submitted) when any device was skipped. */
+export function failIneligible(skipped: SkippedMachine[]): void {
+  if (skipped.length === 0) return;
+  throw new InputError(
+    "options.onIneligible",
+    `${skipped.length} device(s) can't run live response: ${describeSkipped(skipped, 5)}; ` +
+      "fix them, remove them from the targets, or set options.onIneligible: skip",
+  );
 }
 
 function describeSkipped(skipped: SkippedMachine[], max: number): string {

@@ -1,5 +1,5 @@
 /**
- * Turn a run's plan and per-device records into report.json v1. stdout/stderr excerpts are read from
+ * Turn a run's plan and per-device records into report.json v2. stdout/stderr excerpts are read from
  * the files on disk here (capped at REPORT_EXCERPT_BYTES) so nothing large is ever held per device
  * while the run is going.
  */
@@ -12,6 +12,7 @@ import type {
   RunPlanFile,
   SkippedDevice,
   StepRecord,
+  UnresolvedRecord,
 } from "../state/records.js";
 import {
   type CommandReport,
@@ -32,7 +33,12 @@ export interface ReportInput {
   /** Device folder per planned device index (relative to outDir). */
   folderOf: (device: number) => string;
   apiCalls?: Record<string, number>;
+  /** Every requested target value that reached no device (each becomes an `unresolved` entry). */
+  unresolved?: UnresolvedRecord[];
 }
+
+/** Code of a target value planning has not reached yet (a detached run); resume looks it up. */
+export const NOT_LOOKED_UP = "Target.NotLookedUp";
 
 const MACHINE_STATUSES: MachineStatus[] = [
   "succeeded",
@@ -41,6 +47,7 @@ const MACHINE_STATUSES: MachineStatus[] = [
   "cancelled",
   "skipped",
   "pending",
+  "unresolved",
 ];
 
 export function emptyCounts(): Record<MachineStatus, number> {
@@ -52,12 +59,21 @@ export function emptyCounts(): Record<MachineStatus, number> {
 /**
  * Run status from device outcomes. Preflight-skipped devices are left out (the runbook asked to skip
  * them), so a run whose every eligible device succeeded is `succeeded`; a run with nothing eligible is
- * `failed`. Cancellation and pending (detached) win over everything else.
+ * `failed`. An unresolved target counts like a failed device unless `onUnresolved` is `warn`: a run that
+ * reached two of the three devices it was asked for is never `succeeded`. Cancellation and pending
+ * (detached) win over everything else.
  */
-export function runStatus(counts: Record<MachineStatus, number>, cancelled: boolean): RunStatus {
+export function runStatus(
+  counts: Record<MachineStatus, number>,
+  cancelled: boolean,
+  onUnresolved: "fail" | "warn" = "fail",
+): RunStatus {
   if (cancelled) return "cancelled";
   if (counts.pending > 0) return "pending";
-  const eligible = MACHINE_STATUSES.filter((s) => s !== "skipped").reduce((n, s) => n + counts[s], 0);
+  const counted = MACHINE_STATUSES.filter(
+    (s) => s !== "skipped" && !(s === "unresolved" && onUnresolved === "warn"),
+  );
+  const eligible = counted.reduce((n, s) => n + counts[s], 0);
   if (eligible === 0 || counts.succeeded === 0) return "failed";
   return counts.succeeded === eligible ? "succeeded" : "partial";
 }
@@ -189,24 +205,49 @@ export function skippedReport(plan: RunPlanFile, skipped: SkippedDevice): Machin
   };
 }
 
+/** A requested target that reached no device: its own entry, saying what was asked and why it failed. */
+export function unresolvedReport(plan: RunPlanFile, u: UnresolvedRecord): MachineReport {
+  return {
+    machineId: u.selector === "machineIds" ? u.value : null,
+    computerDnsName: u.selector === "computerNames" ? u.value : null,
+    target: { selector: u.selector, value: u.value },
+    actionIds: [],
+    status: "unresolved",
+    error: u.error,
+    startedAt: null,
+    finishedAt: null,
+    commands: plan.steps.map((step, i) => commandReport(i + 1, step, undefined, "notRun", "")),
+    folder: null,
+  };
+}
+
 export function buildReport(input: ReportInput): RunReport {
   const { plan } = input;
+  const unresolved = input.unresolved ?? plan.unresolved;
+  const onUnresolved = plan.options.onUnresolved ?? "fail";
   const machines: MachineReport[] = plan.devices.map((d, i) =>
     machineReport(plan, d, input.records[i] ?? null, input.outDir, input.folderOf(i)),
   );
   for (const s of plan.skipped) machines.push(skippedReport(plan, s));
+  for (const u of unresolved) machines.push(unresolvedReport(plan, u));
   const counts = emptyCounts();
   for (const m of machines) counts[m.status]++;
+  // Targets not looked up yet (the run detached while resolving) keep the run pending: resume goes on.
+  const waiting = !input.cancelled && unresolved.some((u) => u.error.code === NOT_LOOKED_UP);
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     runId: plan.runId,
     runbook: plan.runbookName,
     startedAt: plan.startedAt,
     finishedAt: input.finishedAt,
-    status: runStatus(counts, input.cancelled),
+    status: waiting ? "pending" : runStatus(counts, input.cancelled, onUnresolved),
     counts,
     machines,
     comment: plan.comment,
     apiCalls: input.apiCalls ?? {},
+    unresolved,
+    onUnresolved,
+    warnings: plan.warnings,
+    error: null,
   };
 }

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import { InputError } from "../errors.js";
 import { resolveInside } from "../results/paths.js";
 import { writeFileAtomicSync } from "../results/safe-fs.js";
+import { emptyCounts } from "./build.js";
 import { renderSummary } from "./summary.js";
 import type { RunReport } from "./types.js";
 
@@ -29,12 +30,41 @@ export function readReportFile(outDir: string): RunReport {
       },
     );
   }
-  const report = JSON.parse(text) as RunReport;
-  if (report.schemaVersion !== 1) {
+  return upgradeReport(JSON.parse(text) as { schemaVersion?: unknown }, file);
+}
+
+/**
+ * A report of any version this one reads, as version 2. Version 1 listed unresolved targets only in
+ * `unresolved`; they become entries with status `unresolved` (counted), and the status stays as written.
+ */
+export function upgradeReport(value: { schemaVersion?: unknown }, where = "report.json"): RunReport {
+  if (value.schemaVersion === 2) return value as RunReport;
+  if (value.schemaVersion !== 1) {
     throw new InputError(
       "outDir",
-      `${file} has schemaVersion ${String(report.schemaVersion)}; this version reads 1`,
+      `${where} has schemaVersion ${String(value.schemaVersion)}; this version reads 1 and 2`,
     );
   }
-  return report;
+  const v1 = value as Omit<RunReport, "schemaVersion" | "counts"> & { counts: Record<string, number> };
+  const machines = [...v1.machines];
+  for (const u of v1.unresolved ?? []) {
+    machines.push({
+      machineId: u.selector === "machineIds" ? u.value : null,
+      computerDnsName: u.selector === "computerNames" ? u.value : null,
+      target: { selector: u.selector, value: u.value },
+      actionIds: [],
+      status: "unresolved",
+      error: u.error,
+      startedAt: null,
+      finishedAt: null,
+      commands: [],
+      folder: null,
+    });
+  }
+  return {
+    ...v1,
+    schemaVersion: 2,
+    counts: { ...emptyCounts(), ...v1.counts, unresolved: (v1.unresolved ?? []).length },
+    machines,
+  };
 }

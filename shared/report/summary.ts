@@ -4,6 +4,7 @@
  * for both Markdown and HTML (the GitHub summary renders raw HTML and does not escape cells), and
  * the table is capped so the summary stays far below the runner's 1 MiB limit.
  */
+import { entryId, entryName } from "./label.js";
 import type { CommandReport, MachineReport, RunReport } from "./types.js";
 
 /** Rows shown before "… and N more"; report.json always has every device. */
@@ -49,6 +50,7 @@ const ICON: Record<string, string> = {
   cancelled: "🚫",
   skipped: "⏭️",
   pending: "⏳",
+  unresolved: "❓",
   notRun: "—",
 };
 
@@ -118,7 +120,7 @@ export function renderSummary(report: RunReport): string {
     const name = m.computerDnsName ? `${escapeCell(m.computerDnsName, 80)}<br>` : "";
     const cells = stepNumbers.map((n) => stepCell(m.commands.find((c) => c.step === n)));
     lines.push(
-      `| ${name}${escapeCell(m.machineId.slice(0, 12))} | ${ICON[m.status] ?? ""} ${m.status} | ${cells.join(" | ")}${
+      `| ${name}${escapeCell(entryId(m).slice(0, 40))} | ${ICON[m.status] ?? ""} ${m.status} | ${cells.join(" | ")}${
         cells.length ? " | " : ""
       }${formatDuration(duration(m))} |`,
     );
@@ -134,7 +136,7 @@ export function renderSummary(report: RunReport): string {
     lines.push("### Problems");
     lines.push("");
     for (const m of problems.slice(0, SUMMARY_MAX_ERRORS)) {
-      const who = escapeCell(m.computerDnsName ?? m.machineId, 80);
+      const who = escapeCell(entryName(m), 80);
       lines.push(`- ${who}: **${escapeCell(m.error!.code, 60)}** ${escapeCell(m.error!.message, 400)}`);
     }
     if (problems.length > SUMMARY_MAX_ERRORS)

@@ -1,10 +1,11 @@
 /**
- * report.json, schema version 1 (documented in docs/report.md and shipped as schema/report.schema.json).
+ * report.json, schema version 2 (documented in docs/report.md and shipped as schema/report.schema.json).
  * Plain JSON only: no undefined (use null), no BigInt — the Pulumi provider stores parts of it in state.
+ * Version 1 reports are still read (io.ts upgrades them).
  */
 import type { CommandType } from "../api/types.js";
 
-export const REPORT_SCHEMA_VERSION = 1;
+export const REPORT_SCHEMA_VERSION = 2;
 
 /** `pending`: the run was left (detached, deadline of the caller) with actions still queued; `resume` finishes it. */
 export type RunStatus = "succeeded" | "failed" | "partial" | "cancelled" | "pending";
@@ -15,7 +16,8 @@ export type MachineStatus =
   | "timedOut" // the service answered TimeOut, or our per-device deadline passed
   | "cancelled" // cancelled (by us or someone else)
   | "skipped" // preflight refused it (inactive, unsupported OS, ...); nothing was submitted
-  | "pending"; // still queued or running when the run stopped watching
+  | "pending" // still queued or running when the run stopped watching
+  | "unresolved"; // a requested target (id, name, tag, filter) that reached no device; nothing ran
 
 export type CommandStatus = "succeeded" | "failed" | "cancelled" | "notRun" | "pending";
 
@@ -57,8 +59,11 @@ export interface CommandReport {
 }
 
 export interface MachineReport {
-  machineId: string;
+  /** null for an unresolved computer name, tag or filter (no device to name). */
+  machineId: string | null;
   computerDnsName: string | null;
+  /** For `unresolved` entries: what was asked for (`selector` machineIds, computerNames, tags or filter). */
+  target?: { selector: string; value: string } | null;
   actionIds: string[];
   status: MachineStatus;
   error: ReportError | null;
@@ -67,10 +72,12 @@ export interface MachineReport {
   commands: CommandReport[];
   /** The device's folder (collected files and transcripts), relative to the output folder. */
   folder?: string | null;
+  /** What a person should know about this device beyond its status (e.g. who cancelled its action). */
+  warnings?: string[];
 }
 
 export interface RunReport {
-  schemaVersion: 1;
+  schemaVersion: 2;
   runId: string;
   runbook: string;
   startedAt: string;
@@ -82,8 +89,18 @@ export interface RunReport {
   comment?: string | null;
   /** MDE API calls this run made, by kind (submit, poll, cancel, link, download, machines, library). */
   apiCalls?: Record<string, number>;
-  /** Target selectors that matched no device (typo, deleted device); nothing ran for them. */
+  /**
+   * Target values that reached no device (typo, deleted device, lookup failed); each also has its own
+   * `machines` entry with status `unresolved`.
+   */
   unresolved?: { selector: string; value: string; error: ReportError }[];
+  /**
+   * `fail` (default): unresolved targets count against the run like failed devices; `warn`: they are
+   * reported but the run can still succeed (runbook `options.onUnresolved`).
+   */
+  onUnresolved?: "fail" | "warn";
+  /** A failure of the run itself (not of one device), e.g. an unexpected error that stopped it. */
+  error?: ReportError | null;
   /** Planning notes (e.g. OS versions that need a KB), one line each. */
   warnings?: string[];
 }

@@ -7,19 +7,27 @@ import { type Clock, systemClock } from "../clock.js";
 import type { Limits } from "../config/limits.js";
 import { CancelledError, InputError } from "../errors.js";
 import { QuotaAccount } from "../http/quota.js";
-import { buildPlan } from "../plan/index.js";
+import type { PlanBatch } from "../plan/batches.js";
 import { needsLibrary, syncLibrary } from "../plan/library.js";
-import { buildReport } from "../report/build.js";
+import { failIneligible } from "../plan/preflight.js";
+import { buildReport, NOT_LOOKED_UP } from "../report/build.js";
 import { readReportFile, writeReportFiles } from "../report/io.js";
 import type { RunReport } from "../report/types.js";
 import { type ManifestEntry, writeManifest } from "../results/manifest.js";
 import { deviceFolderName, resolveInside } from "../results/paths.js";
 import { ensureOutputRoot } from "../results/safe-fs.js";
+import { overrideTargets } from "../runbook/normalize.js";
 import { type FleetOutcome, FleetScheduler } from "../scheduler/fleet.js";
 import { type MeteredApi, meterApi } from "../scheduler/metered-api.js";
 import { Journal, PLAN_FILE, type RunState } from "../state/journal.js";
-import { type DeviceRecord, newDeviceRecord, type RunPlanFile } from "../state/records.js";
+import {
+  type DeviceRecord,
+  newDeviceRecord,
+  type PlannedDevice,
+  type RunPlanFile,
+} from "../state/records.js";
 import { newRunId } from "../state/tag.js";
+import { planningFeed, planSource, remainingTargets } from "./planning.js";
 import type { RunContext, RunEvent, StartRunOptions } from "./types.js";
 
 export { REPORT_FILE, SUMMARY_FILE } from "../report/io.js";
@@ -78,7 +86,9 @@ function folderOf(plan: RunPlanFile): (device: number) => string {
 /** Start a run: plan (targets, preflight, library), submit within every quota, collect, report. */
 export async function startRun(ctx: RunContext, options: StartRunOptions): Promise<RunReport> {
   const clock = ctx.clock ?? systemClock;
-  const { runbook } = options;
+  const runbook = options.machineIds?.length
+    ? overrideTargets(options.runbook, options.machineIds)
+    : options.runbook;
   const outDir = ensureOutputRoot(options.outDir);
   if (fs.existsSync(resolveInside(outDir, PLAN_FILE))) {
     throw new InputError(
@@ -99,22 +109,12 @@ export async function startRun(ctx: RunContext, options: StartRunOptions): Promi
     canary: o.canary,
     ...limits,
   };
+  planOptions.maxDevices = o.maxDevices;
+  planOptions.onUnresolved = o.onUnresolved;
   const signal = ctx.signal ? { signal: ctx.signal } : {};
   const startedAtMs = clock.now();
-
-  const plan = await buildPlan(metered.api, runbook, {
-    ...(options.machineIds ? { machineIds: options.machineIds } : {}),
-    baseDir: options.baseDir,
-    skipLibrary: true,
-    ...signal,
-  });
-  if (needsLibrary(runbook)) {
-    await syncLibrary(metered.api, runbook.library, { steps: runbook.commands, ...signal });
-  }
-  if (ctx.signal?.aborted) throw new CancelledError("the run was cancelled before anything was submitted");
-
   const planFile: RunPlanFile = {
-    version: 1,
+    version: 2,
     runId: newRunId(startedAtMs),
     runbookName: runbook.name,
     comment: runbook.comment,
@@ -122,45 +122,45 @@ export async function startRun(ctx: RunContext, options: StartRunOptions): Promi
     startedAtMs,
     steps: runbook.commands,
     options: planOptions,
-    devices: plan.devices.map((d) => ({
-      machineId: d.machineId,
-      computerDnsName: d.computerDnsName,
-      actions: d.actions.map((a) => ({ steps: a.steps, commands: a.commands })),
-    })),
-    skipped: plan.skipped.map((s) => ({
-      machineId: s.machineId,
-      computerDnsName: s.computerDnsName,
-      code: s.error.code,
-      message: s.error.message,
-      status: "skipped",
-    })),
-    unresolved: plan.unresolved.map((u) => ({ selector: u.selector, value: u.value, error: u.error })),
-    warnings: plan.warnings,
+    targets: runbook.targets,
+    devices: [],
+    skipped: [],
+    unresolved: [],
+    warnings: [],
   };
+
+  // The first batch is resolved before the run folder exists: bad targets (a refused filter, a fan-out
+  // past maxDevices) fail here, with nothing written or submitted. With onIneligible: fail every batch
+  // is, since one ineligible device anywhere must stop the run before anything is submitted.
+  const source = planSource(metered.api, planFile, ctx.signal);
+  const head: PlanBatch[] = [];
+  for (;;) {
+    const next = await source.next();
+    if (next.done) break;
+    head.push(next.value);
+    if (o.onIneligible !== "fail") break;
+  }
+  if (o.onIneligible === "fail") failIneligible(head.flatMap((b) => b.skipped));
+  if (needsLibrary(runbook)) {
+    await syncLibrary(metered.api, runbook.library, { steps: runbook.commands, ...signal });
+  }
+  if (ctx.signal?.aborted) throw new CancelledError("the run was cancelled before anything was submitted");
+
   const journal = Journal.create(outDir, planFile);
-  const canary = Math.min(o.canary, planFile.devices.length);
-  const records = planFile.devices.map((_, i) => newDeviceRecord(canary > 0 && i >= canary));
-  for (const [i, r] of records.entries()) journal.write(i, r);
   const runState: RunState = { cancelled: false, finishedAt: null, apiCalls: {} };
-  emitter(ctx)({
-    type: "planned",
-    runId: planFile.runId,
-    devices: planFile.devices.length,
-    actions: planFile.devices.reduce((n, d) => n + d.actions.length, 0),
-    skipped: planFile.skipped.length,
-  });
-  for (const w of planFile.warnings) emitter(ctx)({ type: "warning", message: w });
+  const feed = planningFeed({ plan: planFile, journal, emit: emitter(ctx) }, head, source);
   return drive(
     ctx,
     clock,
     outDir,
     planFile,
-    records,
+    [],
     runState,
     journal,
     metered,
     options.detachAfterMs,
     "run",
+    feed,
   );
 }
 
@@ -174,13 +174,21 @@ export async function resumeRun(
   const { journal, loaded } = Journal.open(outDir);
   const records = fillRecords(loaded.plan, loaded.records);
   const { metered } = meter(ctx, clock, planLimits(loaded.plan.options));
-  if (loaded.run.cancelled || records.every((r) => r.phase === "done")) {
+  if (loaded.run.cancelled || (loaded.plan.planComplete && records.every((r) => r.phase === "done"))) {
     return finalize(ctx, clock, outDir, loaded.plan, records, loaded.run, journal, metered, {
       cancelled: loaded.run.cancelled,
       detached: false,
       fatal: null,
     });
   }
+  // Stopped mid-planning: resolve the target values not settled yet, as the run goes on.
+  const feed = loaded.plan.planComplete
+    ? undefined
+    : planningFeed(
+        { plan: loaded.plan, journal, emit: emitter(ctx) },
+        [],
+        planSource(metered.api, loaded.plan, ctx.signal),
+      );
   return drive(
     ctx,
     clock,
@@ -192,6 +200,7 @@ export async function resumeRun(
     metered,
     options.detachAfterMs,
     "run",
+    feed,
   );
 }
 
@@ -212,8 +221,22 @@ export async function readReport(outDir: string): Promise<RunReport> {
 }
 
 function fillRecords(plan: RunPlanFile, loaded: (DeviceRecord | null)[]): DeviceRecord[] {
-  const canary = Math.min(plan.options.canary, plan.devices.length);
+  const canary = plan.options.canary;
   return plan.devices.map((_, i) => loaded[i] ?? newDeviceRecord(canary > 0 && i >= canary));
+}
+
+/** Target values planning never reached (the run stopped, or was cancelled, first): they ran on nothing. */
+function notLookedUp(plan: RunPlanFile, cancelled: boolean): RunPlanFile["unresolved"] {
+  if (plan.planComplete !== false) return [];
+  const listed = new Set(plan.unresolved.map((u) => `${u.selector}:${u.value}`));
+  return remainingTargets(plan)
+    .filter((t) => !listed.has(`${t.selector}:${t.value}`))
+    .map((t) => ({
+      ...t,
+      error: cancelled
+        ? { code: "Cancelled", message: "the run was cancelled before this target was looked up" }
+        : { code: NOT_LOOKED_UP, message: "not looked up yet: resume the run to look it up" },
+    }));
 }
 
 async function drive(
@@ -227,8 +250,10 @@ async function drive(
   metered: MeteredApi,
   detachAfterMs: number | undefined,
   mode: "run" | "cancel",
+  feed?: AsyncIterable<PlannedDevice[]>,
 ): Promise<RunReport> {
   const scheduler = new FleetScheduler({
+    ...(feed ? { feed } : {}),
     plan,
     records,
     journal,
@@ -295,9 +320,8 @@ function finalize(
     finishedAt: runState.finishedAt,
     folderOf: folder,
     apiCalls: { ...runState.apiCalls },
+    unresolved: [...plan.unresolved, ...notLookedUp(plan, runState.cancelled)],
   });
-  report.unresolved = plan.unresolved;
-  report.warnings = plan.warnings;
   writeManifest(outDir, manifestEntries(records));
   writeReportFiles(outDir, report);
   emitter(ctx)({ type: "finished", status: report.status });

@@ -1,7 +1,7 @@
 /** Runbooks: load, validate (the shipped JSON Schema) and normalise. */
 export { formatDuration, parseDurationMs } from "./duration.js";
 export { libraryNameProblem } from "./names.js";
-export { DEFAULT_OPTIONS, MAX_TIMEOUT_MS } from "./normalize.js";
+export { DEFAULT_OPTIONS, defaultOptionsFor, MAX_TIMEOUT_MS, overrideTargets } from "./normalize.js";
 export {
   loadRunbook,
   MAX_RUNBOOK_BYTES,

@@ -8,7 +8,7 @@ import { parseDurationMs } from "./duration.js";
 import { formatFieldPath, type PathSegment } from "./field-path.js";
 import { libraryNameProblem } from "./names.js";
 import type { Locator } from "./schema-issues.js";
-import type { LibraryEntry, Limits, Runbook, RunbookOptions, Step } from "./types.js";
+import type { LibraryEntry, Limits, Runbook, RunbookOptions, StatedOption, Step } from "./types.js";
 
 /**
  * Defaults. The session cap is the older, lower documented value (25) so a tenant on the old cap is
@@ -24,7 +24,9 @@ export const DEFAULT_OPTIONS: RunbookOptions = {
   maxDevices: 50,
   canary: 0,
   onIneligible: "skip",
+  onUnresolved: "fail",
   limits: {},
+  stated: [],
 };
 
 /** Options a runbook (or a front end for it) stated; everything else is a default that may adapt. */
@@ -34,6 +36,13 @@ export interface StatedOptions {
   maxDevices?: number;
   canary?: number;
 }
+
+const STATED_NAMES: Record<keyof StatedOptions, StatedOption> = {
+  timeoutMs: "timeout",
+  pollIntervalMs: "pollInterval",
+  maxDevices: "maxDevices",
+  canary: "canary",
+};
 
 /**
  * The poll interval when none is stated: the usual 10 s, but a quarter of a short timeout so a few
@@ -51,6 +60,9 @@ export function defaultPollIntervalMs(timeoutMs: number): number {
  * match far more devices than anyone meant.
  */
 export function adaptDefaults(options: RunbookOptions, stated: StatedOptions, listedTargets: number): void {
+  options.stated = (Object.keys(STATED_NAMES) as (keyof StatedOptions)[])
+    .filter((k) => stated[k] !== undefined)
+    .map((k) => STATED_NAMES[k]);
   if (stated.timeoutMs === undefined && stated.pollIntervalMs !== undefined)
     options.timeoutMs = Math.min(
       MAX_TIMEOUT_MS,
@@ -59,6 +71,29 @@ export function adaptDefaults(options: RunbookOptions, stated: StatedOptions, li
   if (stated.pollIntervalMs === undefined) options.pollIntervalMs = defaultPollIntervalMs(options.timeoutMs);
   if (stated.maxDevices === undefined)
     options.maxDevices = Math.max(DEFAULT_OPTIONS.maxDevices, listedTargets, stated.canary ?? 0);
+}
+
+/** Options for a runbook that states none (the action's `commands` input), for these listed targets. */
+export function defaultOptionsFor(listedTargets: number): RunbookOptions {
+  const options: RunbookOptions = { ...DEFAULT_OPTIONS, limits: {}, stated: [] };
+  adaptDefaults(options, {}, listedTargets);
+  return options;
+}
+
+/**
+ * The runbook with a front end's machine ids instead of its targets (CLI `--machine`, the action's
+ * `machine-ids`). The device cap adapts to the list unless the runbook stated `maxDevices`.
+ */
+export function overrideTargets(runbook: Runbook, machineIds: readonly string[]): Runbook {
+  const ids = [...new Set(machineIds.map((id) => id.toLowerCase()))];
+  const maxDevices = runbook.options.stated.includes("maxDevices")
+    ? runbook.options.maxDevices
+    : Math.max(runbook.options.maxDevices, ids.length);
+  return {
+    ...runbook,
+    targets: { machineIds: ids, computerNames: [], tags: [], filter: null },
+    options: { ...runbook.options, maxDevices },
+  };
 }
 
 /** Longest per-device timeout: the older documented offline queue window (3 days, mde-api.md §8.1). */
@@ -82,6 +117,7 @@ interface RawRunbook {
     pollInterval?: number | string;
     onActiveSession?: "wait" | "fail";
     onIneligible?: "skip" | "fail";
+    onUnresolved?: "fail" | "warn";
     maxConcurrentSessions?: number;
     maxDevices?: number;
     canary?: number;
@@ -217,6 +253,7 @@ export function normalizeRunbook(
   }
   if (o.onActiveSession) options.onActiveSession = o.onActiveSession;
   if (o.onIneligible) options.onIneligible = o.onIneligible;
+  if (o.onUnresolved) options.onUnresolved = o.onUnresolved;
   if (o.maxConcurrentSessions !== undefined) options.maxConcurrentSessions = o.maxConcurrentSessions;
   if (o.maxDevices !== undefined) options.maxDevices = stated.maxDevices = o.maxDevices;
   if (o.canary !== undefined) options.canary = stated.canary = o.canary;

@@ -3,7 +3,7 @@
 // biome-ignore-all format: generated; compared byte for byte by test/runbook/schema-precompiled.test.ts
 "use strict";
 export const validateRunbook = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"urn:mde-live-response:schema:runbook:v1","title":"mde-live-response runbook","description":"A Microsoft Defender for Endpoint Live Response runbook: which devices, which commands, which library files, and how to pace the run.","type":"object","additionalProperties":false,"required":["name","targets","commands"],"properties":{"name":{"title":"a run name","description":"Short name for the run, used in the report and in each action's comment. Letters, digits, '.', '_' and '-'; at most 100 characters.","type":"string","minLength":1,"maxLength":100,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"comment":{"title":"a comment","description":"Sent as the machine action's Comment (who/why, e.g. the ticket number).","type":"string","maxLength":1000},"targets":{"$ref":"#/definitions/targets"},"commands":{"$ref":"#/definitions/steps"},"library":{"title":"a list of library files","description":"Repository files the run makes sure are in the Live Response library (uploaded only when their SHA-256 differs).","type":"array","items":{"$ref":"#/definitions/libraryEntry"}},"options":{"$ref":"#/definitions/options"}},"definitions":{"libraryName":{"title":"a library file name","description":"The name of a file in the Live Response library: letters, digits, '.', '_' and '-' only (no folders), e.g. collect.ps1.","type":"string","minLength":1,"maxLength":255,"pattern":"^[A-Za-z0-9._-]+$"},"devicePath":{"title":"a device path","description":"Full path of a file on the device, e.g. 'C:\\Windows\\Temp\\collect.zip' (single quotes in YAML keep backslashes as written).","type":"string","minLength":1,"maxLength":32767,"pattern":"^(?=[\\s\\S]*\\S)[^\\u0000]+$"},"scriptArgs":{"title":"a script argument string","description":"Arguments passed to the script as one command line, e.g. \"-Days 7\". One line, no NUL characters.","type":"string","maxLength":4096,"pattern":"^[^\\u0000\\r\\n]*$"},"step":{"title":"a step","description":"One command: {putFile: <library file>}, {runScript: <library file>, args: <string>} or {getFile: <device path>}.","type":"object","additionalProperties":false,"properties":{"putFile":{"$ref":"#/definitions/libraryName"},"runScript":{"$ref":"#/definitions/libraryName"},"args":{"$ref":"#/definitions/scriptArgs"},"getFile":{"$ref":"#/definitions/devicePath"}},"dependencies":{"args":["runScript"]},"oneOf":[{"required":["putFile"]},{"required":["runScript"]},{"required":["getFile"]}]},"steps":{"title":"a list of steps","description":"The commands to run on each device, in order (1 to 100 steps).","type":"array","minItems":1,"maxItems":100,"items":{"$ref":"#/definitions/step"}},"machineId":{"title":"a machine id","description":"A Defender device id: 40 hexadecimal characters (see the device page URL or GET /api/machines).","type":"string","pattern":"^[0-9A-Fa-f]{40}$"},"targets":{"title":"a targets mapping","description":"Which devices to run on: any of machineIds, computerNames, tags, filter (results are merged and de-duplicated).","type":"object","additionalProperties":false,"properties":{"machineIds":{"title":"a list of machine ids","description":"Defender device ids (40 hexadecimal characters).","type":"array","maxItems":10000,"items":{"$ref":"#/definitions/machineId"}},"computerNames":{"title":"a list of computer names","description":"Device DNS names as shown in Defender (computerDnsName), e.g. ws-001.contoso.com.","type":"array","maxItems":10000,"items":{"title":"a computer name","description":"A device DNS name, e.g. ws-001.contoso.com.","type":"string","minLength":1,"maxLength":255,"pattern":"^[^\\u0000-\\u001f]+$"}},"tags":{"title":"a list of device tags","description":"Device tags; every device carrying one of them is targeted.","type":"array","maxItems":1000,"items":{"title":"a device tag","description":"A device tag as set in Defender.","type":"string","minLength":1,"maxLength":200,"pattern":"^[^\\u0000-\\u001f]+$"}},"filter":{"title":"an OData filter","description":"OData $filter on /api/machines, e.g. \"healthStatus eq 'Active' and osPlatform eq 'Windows11'\".","type":"string","minLength":1,"maxLength":4000,"pattern":"^[^\\u0000]+$"}}},"libraryEntry":{"title":"a library entry","description":"A repository file to keep in the Live Response library: {path, description?, parametersDescription?, hasParameters?}.","type":"object","additionalProperties":false,"required":["path"],"properties":{"path":{"title":"a file path","description":"Path of the file relative to the runbook file, e.g. scripts/collect.ps1; its file name becomes the library name.","type":"string","minLength":1,"maxLength":4096,"pattern":"^[^\\u0000]+$"},"description":{"title":"a description","description":"Library description shown in the portal.","type":"string","maxLength":1000},"parametersDescription":{"title":"a parameters description","description":"How to call the script, e.g. \"-Days <n>\".","type":"string","maxLength":1000},"hasParameters":{"title":"true or false","description":"Whether the script takes parameters.","type":"boolean"}}},"duration":{"title":"a duration","description":"A duration: seconds as a number, or a number with a unit s, m or h, e.g. 30s, 45m, 2h.","type":["number","string"],"pattern":"^\\s*\\d+(\\.\\d+)?\\s*[smh]?\\s*$","exclusiveMinimum":0},"options":{"title":"an options mapping","description":"How to pace and bound the run: timeout, pollInterval, onActiveSession, onIneligible, maxConcurrentSessions, maxDevices, canary, limits.","type":"object","additionalProperties":false,"properties":{"timeout":{"$ref":"#/definitions/duration","description":"Per device, from submission to the final state: seconds or 30s / 45m / 2h (default 30m, at most 3 days)."},"pollInterval":{"$ref":"#/definitions/duration","description":"How often to poll each running action: seconds or 10s / 1m (minimum 1 second, default 10)."},"onActiveSession":{"title":"wait or fail","description":"When the device already has a live response running: wait for it (default) or fail that device.","enum":["wait","fail"]},"onIneligible":{"title":"skip or fail","description":"What preflight does with inactive or unsupported devices: skip them (default) or fail the run before submitting anything.","enum":["skip","fail"]},"maxConcurrentSessions":{"title":"a whole number from 1 to 50","description":"Live response sessions open at once across the tenant (the documented cap is 25 or 50; default 25).","type":"integer","minimum":1,"maximum":50},"maxDevices":{"title":"a whole number of at least 1","description":"Blast-radius cap: resolving more devices than this is an error (default 50).","type":"integer","minimum":1,"maximum":100000},"canary":{"title":"a whole number of at least 0","description":"Run on this many devices first and fan out only if they all succeed (default 0: no canary).","type":"integer","minimum":0,"maximum":100000},"limits":{"title":"a limits mapping","description":"Service quotas; the defaults are the documented ones (10 submissions/min, 100 calls/min, 1500 calls/h).","type":"object","additionalProperties":false,"properties":{"submitPerMinute":{"title":"a whole number of at least 1","description":"runliveresponse calls per minute (documented: 10).","type":"integer","minimum":1,"maximum":10000},"callsPerMinute":{"title":"a whole number of at least 1","description":"Other API calls per minute (documented: 100).","type":"integer","minimum":1,"maximum":100000},"callsPerHour":{"title":"a whole number of at least 1","description":"Other API calls per hour (documented: 1500).","type":"integer","minimum":1,"maximum":1000000}}}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"urn:mde-live-response:schema:runbook:v1","title":"mde-live-response runbook","description":"A Microsoft Defender for Endpoint Live Response runbook: which devices, which commands, which library files, and how to pace the run.","type":"object","additionalProperties":false,"required":["name","targets","commands"],"properties":{"name":{"title":"a run name","description":"Short name for the run, used in the report and in each action's comment. Letters, digits, '.', '_' and '-'; at most 100 characters.","type":"string","minLength":1,"maxLength":100,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"comment":{"title":"a comment","description":"Sent as the machine action's Comment (who/why, e.g. the ticket number).","type":"string","maxLength":1000},"targets":{"$ref":"#/definitions/targets"},"commands":{"$ref":"#/definitions/steps"},"library":{"title":"a list of library files","description":"Repository files the run makes sure are in the Live Response library (uploaded only when their SHA-256 differs).","type":"array","items":{"$ref":"#/definitions/libraryEntry"}},"options":{"$ref":"#/definitions/options"}},"definitions":{"libraryName":{"title":"a library file name","description":"The name of a file in the Live Response library: letters, digits, '.', '_' and '-' only (no folders), e.g. collect.ps1.","type":"string","minLength":1,"maxLength":255,"pattern":"^[A-Za-z0-9._-]+$"},"devicePath":{"title":"a device path","description":"Full path of a file on the device, e.g. 'C:\\Windows\\Temp\\collect.zip' (single quotes in YAML keep backslashes as written).","type":"string","minLength":1,"maxLength":32767,"pattern":"^(?=[\\s\\S]*\\S)[^\\u0000]+$"},"scriptArgs":{"title":"a script argument string","description":"Arguments passed to the script as one command line, e.g. \"-Days 7\". One line, no NUL characters.","type":"string","maxLength":4096,"pattern":"^[^\\u0000\\r\\n]*$"},"step":{"title":"a step","description":"One command: {putFile: <library file>}, {runScript: <library file>, args: <string>} or {getFile: <device path>}.","type":"object","additionalProperties":false,"properties":{"putFile":{"$ref":"#/definitions/libraryName"},"runScript":{"$ref":"#/definitions/libraryName"},"args":{"$ref":"#/definitions/scriptArgs"},"getFile":{"$ref":"#/definitions/devicePath"}},"dependencies":{"args":["runScript"]},"oneOf":[{"required":["putFile"]},{"required":["runScript"]},{"required":["getFile"]}]},"steps":{"title":"a list of steps","description":"The commands to run on each device, in order (1 to 100 steps).","type":"array","minItems":1,"maxItems":100,"items":{"$ref":"#/definitions/step"}},"machineId":{"title":"a machine id","description":"A Defender device id: 40 hexadecimal characters (see the device page URL or GET /api/machines).","type":"string","pattern":"^[0-9A-Fa-f]{40}$"},"targets":{"title":"a targets mapping","description":"Which devices to run on: any of machineIds, computerNames, tags, filter (results are merged and de-duplicated).","type":"object","additionalProperties":false,"properties":{"machineIds":{"title":"a list of machine ids","description":"Defender device ids (40 hexadecimal characters).","type":"array","maxItems":10000,"items":{"$ref":"#/definitions/machineId"}},"computerNames":{"title":"a list of computer names","description":"Device DNS names as shown in Defender (computerDnsName), e.g. ws-001.contoso.com.","type":"array","maxItems":10000,"items":{"title":"a computer name","description":"A device DNS name, e.g. ws-001.contoso.com.","type":"string","minLength":1,"maxLength":255,"pattern":"^[^\\u0000-\\u001f]+$"}},"tags":{"title":"a list of device tags","description":"Device tags; every device carrying one of them is targeted.","type":"array","maxItems":1000,"items":{"title":"a device tag","description":"A device tag as set in Defender.","type":"string","minLength":1,"maxLength":200,"pattern":"^[^\\u0000-\\u001f]+$"}},"filter":{"title":"an OData filter","description":"OData $filter on /api/machines, e.g. \"healthStatus eq 'Active' and osPlatform eq 'Windows11'\".","type":"string","minLength":1,"maxLength":4000,"pattern":"^[^\\u0000]+$"}}},"libraryEntry":{"title":"a library entry","description":"A repository file to keep in the Live Response library: {path, description?, parametersDescription?, hasParameters?}.","type":"object","additionalProperties":false,"required":["path"],"properties":{"path":{"title":"a file path","description":"Path of the file relative to the runbook file, e.g. scripts/collect.ps1; its file name becomes the library name.","type":"string","minLength":1,"maxLength":4096,"pattern":"^[^\\u0000]+$"},"description":{"title":"a description","description":"Library description shown in the portal.","type":"string","maxLength":1000},"parametersDescription":{"title":"a parameters description","description":"How to call the script, e.g. \"-Days <n>\".","type":"string","maxLength":1000},"hasParameters":{"title":"true or false","description":"Whether the script takes parameters.","type":"boolean"}}},"duration":{"title":"a duration","description":"A duration: seconds as a number, or a number with a unit s, m or h, e.g. 30s, 45m, 2h.","type":["number","string"],"pattern":"^\\s*\\d+(\\.\\d+)?\\s*[smh]?\\s*$","exclusiveMinimum":0},"options":{"title":"an options mapping","description":"How to pace and bound the run: timeout, pollInterval, onActiveSession, onIneligible, onUnresolved, maxConcurrentSessions, maxDevices, canary, limits.","type":"object","additionalProperties":false,"properties":{"timeout":{"$ref":"#/definitions/duration","description":"Per device, from submission to the final state: seconds or 30s / 45m / 2h (default 30m, or 4 poll intervals when a longer pollInterval is given; at most 3 days)."},"pollInterval":{"$ref":"#/definitions/duration","description":"How often to poll each running action: seconds or 10s / 1m (minimum 1 second; default 10, or a quarter of a shorter timeout)."},"onActiveSession":{"title":"wait or fail","description":"When the device already has a live response running: wait for it (default) or fail that device.","enum":["wait","fail"]},"onIneligible":{"title":"skip or fail","description":"What preflight does with inactive or unsupported devices: skip them (default) or fail the run before submitting anything.","enum":["skip","fail"]},"onUnresolved":{"title":"fail or warn","description":"A requested target that reaches no device (unknown id, no such computer name, a tag or filter with no device): fail (default) counts it against the run like a failed device; warn reports it but lets the run succeed.","enum":["fail","warn"]},"maxConcurrentSessions":{"title":"a whole number from 1 to 50","description":"Live response sessions open at once across the tenant (the documented cap is 25 or 50; default 25).","type":"integer","minimum":1,"maximum":50},"maxDevices":{"title":"a whole number of at least 1","description":"Blast-radius cap: targets reaching more devices than this are an error, before anything is submitted (default 50, or the number of machine ids and computer names listed when that is more).","type":"integer","minimum":1,"maximum":100000},"canary":{"title":"a whole number of at least 0","description":"Run on this many devices first and fan out only if they all succeed (default 0: no canary).","type":"integer","minimum":0,"maximum":100000},"limits":{"title":"a limits mapping","description":"Service quotas of this tenant, enforced for every call of the run, raised or lowered; unstated ones are the client's (by default the documented 10 submissions/min, 100 calls/min, 1500 calls/h).","type":"object","additionalProperties":false,"properties":{"submitPerMinute":{"title":"a whole number of at least 1","description":"runliveresponse calls per minute (documented: 10).","type":"integer","minimum":1,"maximum":10000},"callsPerMinute":{"title":"a whole number of at least 1","description":"Other API calls per minute (documented: 100).","type":"integer","minimum":1,"maximum":100000},"callsPerHour":{"title":"a whole number of at least 1","description":"Other API calls per hour (documented: 1500).","type":"integer","minimum":1,"maximum":1000000}}}}}}};
 const schema20 = {"title":"a library entry","description":"A repository file to keep in the Live Response library: {path, description?, parametersDescription?, hasParameters?}.","type":"object","additionalProperties":false,"required":["path"],"properties":{"path":{"title":"a file path","description":"Path of the file relative to the runbook file, e.g. scripts/collect.ps1; its file name becomes the library name.","type":"string","minLength":1,"maxLength":4096,"pattern":"^[^\\u0000]+$"},"description":{"title":"a description","description":"Library description shown in the portal.","type":"string","maxLength":1000},"parametersDescription":{"title":"a parameters description","description":"How to call the script, e.g. \"-Days <n>\".","type":"string","maxLength":1000},"hasParameters":{"title":"true or false","description":"Whether the script takes parameters.","type":"boolean"}}};
 const func2 = (function ucs2length(str) {
     const len = str.length;
@@ -660,8 +660,9 @@ validate13.errors = vErrors;
 return errors === 0;
 }
 
-const schema21 = {"title":"an options mapping","description":"How to pace and bound the run: timeout, pollInterval, onActiveSession, onIneligible, maxConcurrentSessions, maxDevices, canary, limits.","type":"object","additionalProperties":false,"properties":{"timeout":{"$ref":"#/definitions/duration","description":"Per device, from submission to the final state: seconds or 30s / 45m / 2h (default 30m, at most 3 days)."},"pollInterval":{"$ref":"#/definitions/duration","description":"How often to poll each running action: seconds or 10s / 1m (minimum 1 second, default 10)."},"onActiveSession":{"title":"wait or fail","description":"When the device already has a live response running: wait for it (default) or fail that device.","enum":["wait","fail"]},"onIneligible":{"title":"skip or fail","description":"What preflight does with inactive or unsupported devices: skip them (default) or fail the run before submitting anything.","enum":["skip","fail"]},"maxConcurrentSessions":{"title":"a whole number from 1 to 50","description":"Live response sessions open at once across the tenant (the documented cap is 25 or 50; default 25).","type":"integer","minimum":1,"maximum":50},"maxDevices":{"title":"a whole number of at least 1","description":"Blast-radius cap: resolving more devices than this is an error (default 50).","type":"integer","minimum":1,"maximum":100000},"canary":{"title":"a whole number of at least 0","description":"Run on this many devices first and fan out only if they all succeed (default 0: no canary).","type":"integer","minimum":0,"maximum":100000},"limits":{"title":"a limits mapping","description":"Service quotas; the defaults are the documented ones (10 submissions/min, 100 calls/min, 1500 calls/h).","type":"object","additionalProperties":false,"properties":{"submitPerMinute":{"title":"a whole number of at least 1","description":"runliveresponse calls per minute (documented: 10).","type":"integer","minimum":1,"maximum":10000},"callsPerMinute":{"title":"a whole number of at least 1","description":"Other API calls per minute (documented: 100).","type":"integer","minimum":1,"maximum":100000},"callsPerHour":{"title":"a whole number of at least 1","description":"Other API calls per hour (documented: 1500).","type":"integer","minimum":1,"maximum":1000000}}}}};
+const schema21 = {"title":"an options mapping","description":"How to pace and bound the run: timeout, pollInterval, onActiveSession, onIneligible, onUnresolved, maxConcurrentSessions, maxDevices, canary, limits.","type":"object","additionalProperties":false,"properties":{"timeout":{"$ref":"#/definitions/duration","description":"Per device, from submission to the final state: seconds or 30s / 45m / 2h (default 30m, or 4 poll intervals when a longer pollInterval is given; at most 3 days)."},"pollInterval":{"$ref":"#/definitions/duration","description":"How often to poll each running action: seconds or 10s / 1m (minimum 1 second; default 10, or a quarter of a shorter timeout)."},"onActiveSession":{"title":"wait or fail","description":"When the device already has a live response running: wait for it (default) or fail that device.","enum":["wait","fail"]},"onIneligible":{"title":"skip or fail","description":"What preflight does with inactive or unsupported devices: skip them (default) or fail the run before submitting anything.","enum":["skip","fail"]},"onUnresolved":{"title":"fail or warn","description":"A requested target that reaches no device (unknown id, no such computer name, a tag or filter with no device): fail (default) counts it against the run like a failed device; warn reports it but lets the run succeed.","enum":["fail","warn"]},"maxConcurrentSessions":{"title":"a whole number from 1 to 50","description":"Live response sessions open at once across the tenant (the documented cap is 25 or 50; default 25).","type":"integer","minimum":1,"maximum":50},"maxDevices":{"title":"a whole number of at least 1","description":"Blast-radius cap: targets reaching more devices than this are an error, before anything is submitted (default 50, or the number of machine ids and computer names listed when that is more).","type":"integer","minimum":1,"maximum":100000},"canary":{"title":"a whole number of at least 0","description":"Run on this many devices first and fan out only if they all succeed (default 0: no canary).","type":"integer","minimum":0,"maximum":100000},"limits":{"title":"a limits mapping","description":"Service quotas of this tenant, enforced for every call of the run, raised or lowered; unstated ones are the client's (by default the documented 10 submissions/min, 100 calls/min, 1500 calls/h).","type":"object","additionalProperties":false,"properties":{"submitPerMinute":{"title":"a whole number of at least 1","description":"runliveresponse calls per minute (documented: 10).","type":"integer","minimum":1,"maximum":10000},"callsPerMinute":{"title":"a whole number of at least 1","description":"Other API calls per minute (documented: 100).","type":"integer","minimum":1,"maximum":100000},"callsPerHour":{"title":"a whole number of at least 1","description":"Other API calls per hour (documented: 1500).","type":"integer","minimum":1,"maximum":1000000}}}}};
 const schema22 = {"title":"a duration","description":"A duration: seconds as a number, or a number with a unit s, m or h, e.g. 30s, 45m, 2h.","type":["number","string"],"pattern":"^\\s*\\d+(\\.\\d+)?\\s*[smh]?\\s*$","exclusiveMinimum":0};
+const func22 = Object.prototype.hasOwnProperty;
 const pattern10 = new RegExp("^\\s*\\d+(\\.\\d+)?\\s*[smh]?\\s*$", "u");
 
 function validate17(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -669,7 +670,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!((((((((key0 === "timeout") || (key0 === "pollInterval")) || (key0 === "onActiveSession")) || (key0 === "onIneligible")) || (key0 === "maxConcurrentSessions")) || (key0 === "maxDevices")) || (key0 === "canary")) || (key0 === "limits"))){
+if(!(func22.call(schema21.properties, key0))){
 const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema21,data};
 if(vErrors === null){
 vErrors = [err0];
@@ -780,10 +781,10 @@ vErrors.push(err8);
 errors++;
 }
 }
-if(data.maxConcurrentSessions !== undefined){
-let data4 = data.maxConcurrentSessions;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-const err9 = {instancePath:instancePath+"/maxConcurrentSessions",schemaPath:"#/properties/maxConcurrentSessions/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema21.properties.maxConcurrentSessions.type,parentSchema:schema21.properties.maxConcurrentSessions,data:data4};
+if(data.onUnresolved !== undefined){
+let data4 = data.onUnresolved;
+if(!((data4 === "fail") || (data4 === "warn"))){
+const err9 = {instancePath:instancePath+"/onUnresolved",schemaPath:"#/properties/onUnresolved/enum",keyword:"enum",params:{allowedValues: schema21.properties.onUnresolved.enum},message:"must be equal to one of the allowed values",schema:schema21.properties.onUnresolved.enum,parentSchema:schema21.properties.onUnresolved,data:data4};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -792,9 +793,11 @@ vErrors.push(err9);
 }
 errors++;
 }
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 > 50 || isNaN(data4)){
-const err10 = {instancePath:instancePath+"/maxConcurrentSessions",schemaPath:"#/properties/maxConcurrentSessions/maximum",keyword:"maximum",params:{comparison: "<=", limit: 50},message:"must be <= 50",schema:50,parentSchema:schema21.properties.maxConcurrentSessions,data:data4};
+}
+if(data.maxConcurrentSessions !== undefined){
+let data5 = data.maxConcurrentSessions;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err10 = {instancePath:instancePath+"/maxConcurrentSessions",schemaPath:"#/properties/maxConcurrentSessions/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema21.properties.maxConcurrentSessions.type,parentSchema:schema21.properties.maxConcurrentSessions,data:data5};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -803,8 +806,9 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(data4 < 1 || isNaN(data4)){
-const err11 = {instancePath:instancePath+"/maxConcurrentSessions",schemaPath:"#/properties/maxConcurrentSessions/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema21.properties.maxConcurrentSessions,data:data4};
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 50 || isNaN(data5)){
+const err11 = {instancePath:instancePath+"/maxConcurrentSessions",schemaPath:"#/properties/maxConcurrentSessions/maximum",keyword:"maximum",params:{comparison: "<=", limit: 50},message:"must be <= 50",schema:50,parentSchema:schema21.properties.maxConcurrentSessions,data:data5};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -813,12 +817,8 @@ vErrors.push(err11);
 }
 errors++;
 }
-}
-}
-if(data.maxDevices !== undefined){
-let data5 = data.maxDevices;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err12 = {instancePath:instancePath+"/maxDevices",schemaPath:"#/properties/maxDevices/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema21.properties.maxDevices.type,parentSchema:schema21.properties.maxDevices,data:data5};
+if(data5 < 1 || isNaN(data5)){
+const err12 = {instancePath:instancePath+"/maxConcurrentSessions",schemaPath:"#/properties/maxConcurrentSessions/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema21.properties.maxConcurrentSessions,data:data5};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -827,9 +827,12 @@ vErrors.push(err12);
 }
 errors++;
 }
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 > 100000 || isNaN(data5)){
-const err13 = {instancePath:instancePath+"/maxDevices",schemaPath:"#/properties/maxDevices/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000",schema:100000,parentSchema:schema21.properties.maxDevices,data:data5};
+}
+}
+if(data.maxDevices !== undefined){
+let data6 = data.maxDevices;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err13 = {instancePath:instancePath+"/maxDevices",schemaPath:"#/properties/maxDevices/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema21.properties.maxDevices.type,parentSchema:schema21.properties.maxDevices,data:data6};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -838,8 +841,9 @@ vErrors.push(err13);
 }
 errors++;
 }
-if(data5 < 1 || isNaN(data5)){
-const err14 = {instancePath:instancePath+"/maxDevices",schemaPath:"#/properties/maxDevices/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema21.properties.maxDevices,data:data5};
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 100000 || isNaN(data6)){
+const err14 = {instancePath:instancePath+"/maxDevices",schemaPath:"#/properties/maxDevices/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000",schema:100000,parentSchema:schema21.properties.maxDevices,data:data6};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -848,12 +852,8 @@ vErrors.push(err14);
 }
 errors++;
 }
-}
-}
-if(data.canary !== undefined){
-let data6 = data.canary;
-if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-const err15 = {instancePath:instancePath+"/canary",schemaPath:"#/properties/canary/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema21.properties.canary.type,parentSchema:schema21.properties.canary,data:data6};
+if(data6 < 1 || isNaN(data6)){
+const err15 = {instancePath:instancePath+"/maxDevices",schemaPath:"#/properties/maxDevices/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema21.properties.maxDevices,data:data6};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -862,9 +862,12 @@ vErrors.push(err15);
 }
 errors++;
 }
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 > 100000 || isNaN(data6)){
-const err16 = {instancePath:instancePath+"/canary",schemaPath:"#/properties/canary/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000",schema:100000,parentSchema:schema21.properties.canary,data:data6};
+}
+}
+if(data.canary !== undefined){
+let data7 = data.canary;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+const err16 = {instancePath:instancePath+"/canary",schemaPath:"#/properties/canary/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema21.properties.canary.type,parentSchema:schema21.properties.canary,data:data7};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -873,8 +876,9 @@ vErrors.push(err16);
 }
 errors++;
 }
-if(data6 < 0 || isNaN(data6)){
-const err17 = {instancePath:instancePath+"/canary",schemaPath:"#/properties/canary/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema21.properties.canary,data:data6};
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 > 100000 || isNaN(data7)){
+const err17 = {instancePath:instancePath+"/canary",schemaPath:"#/properties/canary/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000",schema:100000,parentSchema:schema21.properties.canary,data:data7};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -883,14 +887,8 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-}
-if(data.limits !== undefined){
-let data7 = data.limits;
-if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
-for(const key1 in data7){
-if(!(((key1 === "submitPerMinute") || (key1 === "callsPerMinute")) || (key1 === "callsPerHour"))){
-const err18 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema21.properties.limits,data:data7};
+if(data7 < 0 || isNaN(data7)){
+const err18 = {instancePath:instancePath+"/canary",schemaPath:"#/properties/canary/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema21.properties.canary,data:data7};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -900,10 +898,13 @@ vErrors.push(err18);
 errors++;
 }
 }
-if(data7.submitPerMinute !== undefined){
-let data8 = data7.submitPerMinute;
-if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
-const err19 = {instancePath:instancePath+"/limits/submitPerMinute",schemaPath:"#/properties/limits/properties/submitPerMinute/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema21.properties.limits.properties.submitPerMinute.type,parentSchema:schema21.properties.limits.properties.submitPerMinute,data:data8};
+}
+if(data.limits !== undefined){
+let data8 = data.limits;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+for(const key1 in data8){
+if(!(((key1 === "submitPerMinute") || (key1 === "callsPerMinute")) || (key1 === "callsPerHour"))){
+const err19 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema21.properties.limits,data:data8};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -912,9 +913,11 @@ vErrors.push(err19);
 }
 errors++;
 }
-if((typeof data8 == "number") && (isFinite(data8))){
-if(data8 > 10000 || isNaN(data8)){
-const err20 = {instancePath:instancePath+"/limits/submitPerMinute",schemaPath:"#/properties/limits/properties/submitPerMinute/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema21.properties.limits.properties.submitPerMinute,data:data8};
+}
+if(data8.submitPerMinute !== undefined){
+let data9 = data8.submitPerMinute;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+const err20 = {instancePath:instancePath+"/limits/submitPerMinute",schemaPath:"#/properties/limits/properties/submitPerMinute/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema21.properties.limits.properties.submitPerMinute.type,parentSchema:schema21.properties.limits.properties.submitPerMinute,data:data9};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -923,8 +926,9 @@ vErrors.push(err20);
 }
 errors++;
 }
-if(data8 < 1 || isNaN(data8)){
-const err21 = {instancePath:instancePath+"/limits/submitPerMinute",schemaPath:"#/properties/limits/properties/submitPerMinute/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema21.properties.limits.properties.submitPerMinute,data:data8};
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 > 10000 || isNaN(data9)){
+const err21 = {instancePath:instancePath+"/limits/submitPerMinute",schemaPath:"#/properties/limits/properties/submitPerMinute/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema21.properties.limits.properties.submitPerMinute,data:data9};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -933,12 +937,8 @@ vErrors.push(err21);
 }
 errors++;
 }
-}
-}
-if(data7.callsPerMinute !== undefined){
-let data9 = data7.callsPerMinute;
-if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
-const err22 = {instancePath:instancePath+"/limits/callsPerMinute",schemaPath:"#/properties/limits/properties/callsPerMinute/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema21.properties.limits.properties.callsPerMinute.type,parentSchema:schema21.properties.limits.properties.callsPerMinute,data:data9};
+if(data9 < 1 || isNaN(data9)){
+const err22 = {instancePath:instancePath+"/limits/submitPerMinute",schemaPath:"#/properties/limits/properties/submitPerMinute/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema21.properties.limits.properties.submitPerMinute,data:data9};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -947,9 +947,12 @@ vErrors.push(err22);
 }
 errors++;
 }
-if((typeof data9 == "number") && (isFinite(data9))){
-if(data9 > 100000 || isNaN(data9)){
-const err23 = {instancePath:instancePath+"/limits/callsPerMinute",schemaPath:"#/properties/limits/properties/callsPerMinute/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000",schema:100000,parentSchema:schema21.properties.limits.properties.callsPerMinute,data:data9};
+}
+}
+if(data8.callsPerMinute !== undefined){
+let data10 = data8.callsPerMinute;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+const err23 = {instancePath:instancePath+"/limits/callsPerMinute",schemaPath:"#/properties/limits/properties/callsPerMinute/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema21.properties.limits.properties.callsPerMinute.type,parentSchema:schema21.properties.limits.properties.callsPerMinute,data:data10};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -958,8 +961,9 @@ vErrors.push(err23);
 }
 errors++;
 }
-if(data9 < 1 || isNaN(data9)){
-const err24 = {instancePath:instancePath+"/limits/callsPerMinute",schemaPath:"#/properties/limits/properties/callsPerMinute/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema21.properties.limits.properties.callsPerMinute,data:data9};
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 > 100000 || isNaN(data10)){
+const err24 = {instancePath:instancePath+"/limits/callsPerMinute",schemaPath:"#/properties/limits/properties/callsPerMinute/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000",schema:100000,parentSchema:schema21.properties.limits.properties.callsPerMinute,data:data10};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -968,12 +972,8 @@ vErrors.push(err24);
 }
 errors++;
 }
-}
-}
-if(data7.callsPerHour !== undefined){
-let data10 = data7.callsPerHour;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-const err25 = {instancePath:instancePath+"/limits/callsPerHour",schemaPath:"#/properties/limits/properties/callsPerHour/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema21.properties.limits.properties.callsPerHour.type,parentSchema:schema21.properties.limits.properties.callsPerHour,data:data10};
+if(data10 < 1 || isNaN(data10)){
+const err25 = {instancePath:instancePath+"/limits/callsPerMinute",schemaPath:"#/properties/limits/properties/callsPerMinute/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema21.properties.limits.properties.callsPerMinute,data:data10};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -982,9 +982,12 @@ vErrors.push(err25);
 }
 errors++;
 }
-if((typeof data10 == "number") && (isFinite(data10))){
-if(data10 > 1000000 || isNaN(data10)){
-const err26 = {instancePath:instancePath+"/limits/callsPerHour",schemaPath:"#/properties/limits/properties/callsPerHour/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema21.properties.limits.properties.callsPerHour,data:data10};
+}
+}
+if(data8.callsPerHour !== undefined){
+let data11 = data8.callsPerHour;
+if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
+const err26 = {instancePath:instancePath+"/limits/callsPerHour",schemaPath:"#/properties/limits/properties/callsPerHour/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema21.properties.limits.properties.callsPerHour.type,parentSchema:schema21.properties.limits.properties.callsPerHour,data:data11};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -993,8 +996,9 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(data10 < 1 || isNaN(data10)){
-const err27 = {instancePath:instancePath+"/limits/callsPerHour",schemaPath:"#/properties/limits/properties/callsPerHour/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema21.properties.limits.properties.callsPerHour,data:data10};
+if((typeof data11 == "number") && (isFinite(data11))){
+if(data11 > 1000000 || isNaN(data11)){
+const err27 = {instancePath:instancePath+"/limits/callsPerHour",schemaPath:"#/properties/limits/properties/callsPerHour/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema21.properties.limits.properties.callsPerHour,data:data11};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -1003,11 +1007,8 @@ vErrors.push(err27);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err28 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema21.properties.limits.type,parentSchema:schema21.properties.limits,data:data7};
+if(data11 < 1 || isNaN(data11)){
+const err28 = {instancePath:instancePath+"/limits/callsPerHour",schemaPath:"#/properties/limits/properties/callsPerHour/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema21.properties.limits.properties.callsPerHour,data:data11};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -1018,13 +1019,26 @@ errors++;
 }
 }
 }
+}
 else {
-const err29 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema21.type,parentSchema:schema21,data};
+const err29 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema21.properties.limits.type,parentSchema:schema21.properties.limits,data:data8};
 if(vErrors === null){
 vErrors = [err29];
 }
 else {
 vErrors.push(err29);
+}
+errors++;
+}
+}
+}
+else {
+const err30 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema21.type,parentSchema:schema21,data};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
 }
 errors++;
 }

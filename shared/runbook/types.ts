@@ -3,6 +3,8 @@ import type { Limits } from "../config/limits.js";
 
 export type { Limits };
 
+export type StatedOption = "timeout" | "pollInterval" | "maxDevices" | "canary";
+
 export interface Targets {
   machineIds: string[];
   computerNames: string[];
@@ -34,6 +36,13 @@ export interface RunbookOptions {
   canary: number;
   /** What preflight does with inactive/unsupported devices. */
   onIneligible: "skip" | "fail";
+  /** A requested target that reaches no device: counts against the run (`fail`) or is only reported (`warn`). */
+  onUnresolved: "fail" | "warn";
+  /**
+   * Options the runbook (or a front end for it) stated. The others are defaults that adapt to what was
+   * stated, also when a front end replaces the targets (runbook/normalize.ts adaptDefaults).
+   */
+  stated: StatedOption[];
   /**
    * Only the quotas the runbook (or a front end's override) states; the rest come from the client's quota
    * account (by default the documented ones) when the run configures it (config/limits.ts resolveLimits).

@@ -8,7 +8,8 @@ export function checkCanary(s: FleetState): void {
   if (s.canaryCount === 0 || s.heldCount === 0) return;
   let allDone = true;
   let failed: number | null = null;
-  for (let i = 0; i < s.canaryCount; i++) {
+  // Held devices exist only past the canary indexes, so every canary device is known here.
+  for (let i = 0; i < Math.min(s.canaryCount, s.records.length); i++) {
     const r = s.records[i]!;
     if (r.phase !== "done") allDone = false;
     else if (r.status !== "succeeded" && failed === null) failed = i;

@@ -3,6 +3,14 @@
 export type WaitReason = "rateLimit" | "sessionCap" | "deviceBusy" | "quota";
 
 export type RunEvent =
+  /** A batch of targets resolved: its devices join the run (submissions start while others resolve). */
+  | {
+      type: "resolved";
+      devices: { machineId: string; computerDnsName: string | null }[];
+      skipped: number;
+      unresolved: { selector: string; value: string; message: string }[];
+    }
+  /** Resolution finished: the run's devices, actions and preflight skips in all. */
   | { type: "planned"; runId: string; devices: number; actions: number; skipped: number }
   | { type: "submitted"; machineId: string; actionId: string; step: number }
   | { type: "status"; machineId: string; actionId: string; status: string }

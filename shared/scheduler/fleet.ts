@@ -65,6 +65,7 @@ export class FleetScheduler {
   async run(): Promise<FleetOutcome> {
     const s = this.s;
     this.index();
+    this.consumeFeed();
     const watchStart = s.clock.now();
     const signal = s.signal;
     const onAbort = () => s.wake();
@@ -107,6 +108,17 @@ export class FleetScheduler {
   async abortAll(): Promise<void> {
     this.index();
     await this.canceller.abortAll();
+  }
+
+  /** Planning still running: its batches join the run as a background task (the loop ends after it). */
+  private consumeFeed(): void {
+    const feed = this.o.feed;
+    if (!feed) return;
+    this.s.spawn(async () => {
+      for await (const devices of feed) {
+        if (devices.length > 0) this.s.addDevices(devices);
+      }
+    });
   }
 
   private index(): void {

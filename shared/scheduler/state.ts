@@ -7,7 +7,13 @@ import type { MdeApi } from "../api/types.js";
 import type { Clock } from "../clock.js";
 import type { MachineStatus, ReportError } from "../report/types.js";
 import type { Journal, RunState } from "../state/journal.js";
-import type { DevicePhase, DeviceRecord, RunPlanFile } from "../state/records.js";
+import {
+  type DevicePhase,
+  type DeviceRecord,
+  newDeviceRecord,
+  type PlannedDevice,
+  type RunPlanFile,
+} from "../state/records.js";
 import type { RunEvent } from "./events.js";
 import type { MeteredApi } from "./metered-api.js";
 
@@ -25,6 +31,8 @@ export interface FleetSchedulerOptions {
   signal?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
   detachAfterMs?: number;
+  /** Devices still being planned: each batch joins the run as it arrives (run/planning.ts). */
+  feed?: AsyncIterable<PlannedDevice[]>;
 }
 
 export class FleetState {
@@ -70,16 +78,31 @@ export class FleetState {
     this.clock = o.clock;
     this.journal = o.journal;
     this.signal = o.signal;
-    this.canaryCount = Math.min(o.plan.options.canary, o.plan.devices.length);
+    // Not capped by the devices known now: with planning still running, more may come.
+    this.canaryCount = o.plan.options.canary;
   }
 
   get aborted(): boolean {
     return this.signal?.aborted === true;
   }
 
-  /** Put every record into the queue of its phase (a fresh run, or one resumed from its journal). */
-  index(onSubmitting: (i: number) => void): void {
+  /** Devices planned while the run goes: appended to the plan and queued (held behind a canary). */
+  addDevices(devices: PlannedDevice[]): void {
+    const from = this.records.length;
+    for (const d of devices) {
+      const i = this.plan.devices.push(d) - 1;
+      const r = newDeviceRecord(this.canaryCount > 0 && i >= this.canaryCount);
+      this.records.push(r);
+      this.journal.write(i, r);
+    }
+    this.index(() => {}, from);
+    this.wake();
+  }
+
+  /** Put records (from `from` on) into the queue of their phase (a fresh run, or one resumed from its journal). */
+  index(onSubmitting: (i: number) => void, from = 0): void {
     this.records.forEach((r, i) => {
+      if (i < from) return;
       const device = this.plan.devices[i]!;
       if (r.phase !== "done") {
         const start =

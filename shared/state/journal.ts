@@ -2,6 +2,9 @@
  * The run's crash-safe state in its output folder.
  *
  * - `run.json`: the plan, written once (atomic write + rename + fsync) before anything is submitted.
+ * - `plan.jsonl`: append-only; each batch of resolved devices (with the target values it settled) is
+ *   fsynced before any of its devices is submitted, then `{"complete":true}` when resolution ends. Replay
+ *   appends the batches to run.json's (then empty) device list, so a device's index never changes.
  * - `journal.jsonl`: append-only; every change of a device record is one line `{"s":seq,"d":i,"r":{...}}`
  *   (the whole small record, so replay is "last line per device wins"). Lines around a submission are
  *   fsynced before the call (intent) and after it (action id), so a crash at any point leaves either
@@ -16,9 +19,10 @@ import path from "node:path";
 import { InputError } from "../errors.js";
 import { resolveInside } from "../results/paths.js";
 import { ensureOutputRoot, fsyncDir, writeFileAtomicSync } from "../results/safe-fs.js";
-import type { DeviceRecord, RunPlanFile } from "./records.js";
+import type { DeviceRecord, PlanLine, RunPlanFile } from "./records.js";
 
 export const PLAN_FILE = "run.json";
+export const PLAN_BATCHES_FILE = "plan.jsonl";
 export const JOURNAL_FILE = "journal.jsonl";
 export const SNAPSHOT_FILE = "journal.snapshot.json";
 
@@ -79,6 +83,8 @@ export class Journal {
     const loaded = Journal.load(outDir);
     const root = path.resolve(outDir);
     const { seq, lines } = scan(root);
+    // Batches appended after a resume must not sit behind a torn line (replay stops there).
+    cutTornTail(resolveInside(root, PLAN_BATCHES_FILE));
     return { journal: new Journal(root, seq, lines), loaded };
   }
 
@@ -93,6 +99,7 @@ export class Journal {
       );
     }
     const plan = JSON.parse(fs.readFileSync(planPath, "utf8")) as RunPlanFile;
+    mergePlanBatches(plan, resolveInside(root, PLAN_BATCHES_FILE));
     const records: (DeviceRecord | null)[] = plan.devices.map(() => null);
     let run: RunState = { cancelled: false, finishedAt: null, apiCalls: {} };
     let covered = 0;
@@ -111,6 +118,22 @@ export class Journal {
       else if (line.d >= 0 && line.d < records.length) records[line.d] = line.r;
     }
     return { plan, run, records };
+  }
+
+  /**
+   * Append a batch of planning (or its end) to plan.jsonl; resolves once it is on disk, which must be
+   * before any device of the batch is submitted.
+   */
+  async appendPlan(line: PlanLine): Promise<void> {
+    this.planFd ??= openAppend(this.planPath);
+    fs.writeSync(this.planFd, `${JSON.stringify(line)}\n`);
+    const fd = this.planFd;
+    await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+  }
+
+  private planFd: number | null = null;
+  private get planPath(): string {
+    return resolveInside(path.dirname(this.journalPath), PLAN_BATCHES_FILE);
   }
 
   /**
@@ -174,6 +197,10 @@ export class Journal {
   }
 
   close(): void {
+    if (this.planFd !== null) {
+      fs.closeSync(this.planFd);
+      this.planFd = null;
+    }
     const fd = this.fd;
     fs.fsyncSync(fd);
     this.syncedSeq = this.seq;
@@ -247,4 +274,57 @@ function scan(root: string): { seq: number; lines: number } {
   }
   if (good < buf.length) fs.truncateSync(file, good);
   return { seq, lines };
+}
+
+/**
+ * Replays plan.jsonl onto run.json's plan. A torn last line (crash mid-append) is dropped: its devices
+ * were never submitted (the line is fsynced first) and its target values are resolved again on resume.
+ */
+function mergePlanBatches(plan: RunPlanFile, file: string): void {
+  if (plan.version === 1 || !fs.existsSync(file)) {
+    plan.planComplete = plan.version === 1 || plan.planComplete === true;
+    plan.covered ??= [];
+    return;
+  }
+  const covered: string[] = [...(plan.covered ?? [])];
+  for (const raw of fs.readFileSync(file, "utf8").split("\n")) {
+    if (raw === "") continue;
+    let line: PlanLine;
+    try {
+      line = JSON.parse(raw) as PlanLine;
+    } catch {
+      break;
+    }
+    if ("complete" in line) {
+      plan.planComplete = true;
+      continue;
+    }
+    covered.push(...line.covered);
+    plan.devices.push(...line.devices);
+    plan.skipped.push(...line.skipped);
+    plan.unresolved.push(...line.unresolved);
+    plan.warnings.push(...line.warnings);
+  }
+  plan.covered = covered;
+  plan.planComplete ??= false;
+}
+
+/** Cut a torn last line (no newline, or not JSON) off an append-only JSON-lines file. */
+function cutTornTail(file: string): void {
+  if (!fs.existsSync(file)) return;
+  const buf = fs.readFileSync(file);
+  let good = 0;
+  let start = 0;
+  while (start < buf.length) {
+    const end = buf.indexOf(10, start);
+    if (end < 0) break;
+    try {
+      JSON.parse(buf.subarray(start, end).toString("utf8"));
+    } catch {
+      break;
+    }
+    good = end + 1;
+    start = end + 1;
+  }
+  if (good < buf.length) fs.truncateSync(file, good);
 }

@@ -5,7 +5,7 @@
  */
 import type { LiveResponseCommand, MachineActionStatus } from "../api/types.js";
 import type { CommandStatus, MachineStatus, ReportError } from "../report/types.js";
-import type { Step } from "../runbook/types.js";
+import type { Step, Targets } from "../runbook/types.js";
 
 /** One machine action to submit: consecutive runbook steps packed in service order. */
 export interface PlannedAction {
@@ -101,9 +101,14 @@ export interface DeviceRecord {
   steps: Record<string, StepRecord>;
 }
 
-/** The persisted plan of a run (run.json): enough to resume it from its folder alone. */
+/**
+ * The plan of a run: enough to resume it from its folder alone. On disk, run.json holds everything but
+ * the devices, written once before anything is submitted; each batch of resolved devices is appended to
+ * plan.jsonl (and fsynced) before any of them is submitted (shared/state/journal.ts). Version 1 folders
+ * have every device in run.json.
+ */
 export interface RunPlanFile {
-  version: 1;
+  version: 1 | 2;
   runId: string;
   runbookName: string;
   comment: string | null;
@@ -120,12 +125,39 @@ export interface RunPlanFile {
     submitPerMinute: number;
     callsPerMinute: number;
     callsPerHour: number;
+    /** v2: the blast-radius cap, for resolving what is left after a resume. */
+    maxDevices?: number;
+    /** v2: whether unresolved targets count against the run (default `fail`). */
+    onUnresolved?: "fail" | "warn";
   };
+  /** v2: the targets the run resolves (after a front end's override). */
+  targets?: Targets;
+  /** `selector:value` keys of the target values resolved so far (from plan.jsonl). */
+  covered?: string[];
+  /** false while targets are still being resolved (a run stopped mid-planning resumes resolving). */
+  planComplete?: boolean;
   devices: PlannedDevice[];
   skipped: SkippedDevice[];
-  unresolved: { selector: string; value: string; error: ReportError }[];
+  unresolved: UnresolvedRecord[];
   warnings: string[];
 }
+
+export interface UnresolvedRecord {
+  selector: string;
+  value: string;
+  error: ReportError;
+}
+
+/** One line of plan.jsonl: a batch of planning, or the end of it. */
+export type PlanLine =
+  | {
+      covered: string[];
+      devices: PlannedDevice[];
+      skipped: SkippedDevice[];
+      unresolved: UnresolvedRecord[];
+      warnings: string[];
+    }
+  | { complete: true };
 
 export function newDeviceRecord(held: boolean): DeviceRecord {
   return {

@@ -382,6 +382,36 @@ describe("action end to end", { timeout: 120_000 }, () => {
     expect(lenient.outputs["status"]).toBe("partial");
   });
 
+  it("machine-ids with an id that does not exist fail the step (fail-on: any); the summary and annotations name it", async () => {
+    const ghost = "0123456789abcdef0123456789abcdef01234567";
+    const before = submissions().length;
+    const main = await world.runner().run("main", {
+      commands: "- getFile: 'C:\\Windows\\Temp\\none.txt'\n",
+      "machine-ids": `${WS1}\n${ghost}`,
+      ...secretInputs(world.emu),
+      "upload-artifact": "false",
+    });
+    expect(main.exitCode, main.log).toBe(1);
+    expect(main.outputs["status"]).not.toBe("succeeded");
+    expect(JSON.parse(main.outputs["summary"] ?? "{}")).toMatchObject({ unresolved: 1 });
+    expect(main.summary).toContain(ghost);
+    expect(main.summary).toContain("unresolved");
+    expect(errors(main).join("\n")).toContain("unresolved");
+    expect(submissions().length - before).toBe(1);
+  });
+
+  it("a default never refuses what was given: 60 machine ids with `commands` (default device cap 50) plan fine", async () => {
+    const ids = Array.from({ length: 60 }, (_, i) => `${i.toString(16).padStart(2, "0")}`.padEnd(40, "a"));
+    const main = await world.runner().run("main", {
+      commands: "- getFile: 'C:\\x.txt'\n",
+      "machine-ids": ids.join(","),
+      ...secretInputs(world.emu),
+      "dry-run": "true",
+    });
+    expect(main.exitCode, main.log).toBe(0);
+    expect(main.log).not.toMatch(/maxDevices/);
+  });
+
   it("dry-run plans without submitting or uploading", async () => {
     const before = submissions().length;
     const runner = world.runner();

@@ -141,7 +141,7 @@ describe("B1: an abort reports what the service did, and keeps the results that 
       },
       { runbook: runbookFor([fast, slow], dir, "2h"), baseDir: dir, outDir },
     );
-    const byId = Object.fromEntries(report.machines.map((m) => [m.machineId, m]));
+    const byId = Object.fromEntries(report.machines.map((m) => [m.machineId ?? "", m] as const));
     const service = emu.state.actions() as { id: string; machineId: string; status: string }[];
     const fastAction = service.find((a) => a.machineId === fast);
     expect(fastAction?.status).toBe("Succeeded");

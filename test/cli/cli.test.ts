@@ -189,6 +189,38 @@ describe("run", () => {
     expect(r.stdout).toMatch(/dc-01\.corp\.contoso\.com\s+succeeded/);
   });
 
+  it("exits 1 when a requested machine id does not exist: the report lists it as unresolved", async () => {
+    const ghost = "0123456789abcdef0123456789abcdef01234567";
+    const known = machineIdFor("fin-ws-0142.corp.contoso.com");
+    const path = await runbookFile(
+      "ids.yaml",
+      `name: ids\ntargets: {machineIds: [${known}, ${ghost}]}\ncommands: [{runScript: collect-triage.ps1}]\n`,
+    );
+    const out = join(tmp, "ids-run");
+    const r = await runCli(["run", path, "--out", out], { env });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`target machineIds "${ghost}"`);
+    expect(r.stdout).toMatch(/partial/);
+    expect(r.stdout).toMatch(new RegExp(`${ghost}\\s+unresolved`));
+    const report = JSON.parse(readFileSync(join(out, "report.json"), "utf8"));
+    expect(report.machines.find((m: { machineId: string }) => m.machineId === ghost)).toMatchObject({
+      status: "unresolved",
+      error: { code: "Target.NotFound" },
+    });
+  });
+
+  it("a default never refuses what was given: 60 --machine ids plan over the default device cap of 50", async () => {
+    const path = await runbookFile(
+      "tags.yaml",
+      "name: tags\ntargets: {tags: [Finance]}\ncommands: [{getFile: 'C:\\\\x.txt'}]\noptions: {timeout: 5}\n",
+    );
+    const ids = Array.from({ length: 60 }, (_, i) => i.toString(16).padStart(2, "0").padEnd(40, "b"));
+    const r = await runCli(["plan", path, ...ids.flatMap((id) => ["--machine", id])], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/poll every 1\.25s/);
+    expect(r.stdout).toMatch(/Targets that found nothing \(60\)/);
+  });
+
   it("exits 2 for an invalid runbook and never touches the service", async () => {
     const path = await runbookFile("invalid.yaml", "name: x\ntargets: {tags: [Finance]}\ncommands: []\n");
     const calls = apiCalls();

@@ -77,22 +77,23 @@ describe("resolveTargets", () => {
       },
       { maxDevices: 50 },
     );
+    // Tags and the filter resolve first (the device cap needs them), then ids, then names.
     expect(resolved.machines.map((m) => m.computerDnsName)).toEqual([
       `w11-a.${D}`,
-      `o'brien-pc.${D}`,
       `w11-b.${D}`,
       `lnx.${D}`,
+      `o'brien-pc.${D}`,
     ]);
     expect(resolved.unresolved.map((u) => [u.selector, u.value, u.error.code])).toEqual([
+      ["tags", "NoSuchTag", "Target.NotFound"],
       ["machineIds", missingId, "Target.NotFound"],
       ["computerNames", "ghost.lab.contoso.com", "Target.NotFound"],
       ["computerNames", "w11-b", "Target.NotFound"],
-      ["tags", "NoSuchTag", "Target.NotFound"],
     ]);
-    expect(resolved.unresolved[2]!.error.message).toMatch(/full DNS name/);
+    expect(resolved.unresolved[3]!.error.message).toMatch(/full DNS name/);
   });
 
-  it("batches computer names: 12 names cost 2 machine list calls", async () => {
+  it("batches computer names: 12 names cost 1 machine list call", async () => {
     const before = emu.state.callCounts();
     const names = Array.from({ length: 12 }, (_, i) => `bulk-${String(i).padStart(2, "0")}.${D}`);
     const resolved = await resolveTargets(
@@ -105,7 +106,7 @@ describe("resolveTargets", () => {
     const listCalls = Object.entries(after)
       .filter(([k]) => /machines/i.test(k) && !/findbytag|runliveresponse/i.test(k))
       .reduce((n, [k, v]) => n + v - (before[k] ?? 0), 0);
-    expect(listCalls).toBe(2);
+    expect(listCalls).toBe(1);
   });
 
   it("enforces maxDevices with a message saying how to raise it", async () => {
@@ -116,7 +117,7 @@ describe("resolveTargets", () => {
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).field).toBe("options.maxDevices");
-    expect((err as Error).message).toMatch(/resolve to 12 devices.*raise options.maxDevices to 12/);
+    expect((err as Error).message).toMatch(/reach up to 12 devices.*raise options.maxDevices to 12/);
   });
 
   it("turns a filter the service rejects into an InputError on targets.filter", async () => {

@@ -71,6 +71,23 @@ describe("LiveResponseCollection check (through the host)", () => {
     expect(inputs).toEqual({ ...news, __provider: collectionProvider });
   });
 
+  it("a default never refuses a valid value: timeout 5 (seconds) with no pollInterval passes", async () => {
+    const { failures } = await checkCollection({
+      machineIds: [DEVICE],
+      commands: [{ getFile: "C:\\a" }],
+      timeout: 5,
+    });
+    expect(failures).toEqual([]);
+    // Only values the user wrote can conflict.
+    const both = await checkCollection({
+      machineIds: [DEVICE],
+      commands: [{ getFile: "C:\\a" }],
+      timeout: 5,
+      pollInterval: 10,
+    });
+    expect(properties(both.failures)).toEqual(["pollInterval"]);
+  });
+
   it("names each bad field and how to fix it", async () => {
     const { failures } = await checkCollection({
       machineIds: [DEVICE, "not-a-device"],

@@ -271,6 +271,38 @@ describe("LiveResponseCollection through the dynamic-provider host", () => {
     expect(emu.records.some((r) => r.kind === "cancel" && r.actionId === actionId)).toBe(true);
   });
 
+  // These spend the tenant's 10 submissions/min quota (one account per host): after the detach tests.
+  it("a machine id that does not exist is never a success: status partial, its own entry, up fails naming it", async () => {
+    const ghost = id("9");
+    const inputs = await checked("ghost", declaration({ machineIds: [OK1.id, ghost] }));
+    const error = await host.create(urn("ghost"), inputs).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const failure = (error as HostCallError).initFailure;
+    expect(failure).toBeDefined();
+    answers.push(failure!.properties);
+    expect(failure!.properties.status).toBe("partial");
+    const entry = machines(failure!.properties).find((m) => m.machineId === ghost);
+    expect(entry).toMatchObject({ status: "unresolved", error: { code: "Target.NotFound" } });
+    expect(failure!.reasons.join("\n")).toContain(ghost);
+    await host.delete(urn("ghost"), failure!.id, failure!.properties);
+  });
+
+  it("options.onUnresolved: warn accepts it: the resource is created, status succeeded", async () => {
+    const inputs = await checked(
+      "ghost-ok",
+      declaration({ machineIds: [OK1.id, id("8")], options: { onUnresolved: "warn" } }),
+    );
+    const r = await create("ghost-ok", inputs);
+    expect(r.properties.status).toBe("succeeded");
+    expect(
+      machines(r.properties)
+        .map((m) => m.status)
+        .sort(),
+    ).toEqual(["succeeded", "unresolved"]);
+  });
+
   it("never answers with a credential, token or signed download link in clear", () => {
     const text = JSON.stringify(answers) + host.output;
     expect(answers.length).toBeGreaterThan(5);

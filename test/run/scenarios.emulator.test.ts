@@ -336,6 +336,7 @@ describe("hostile device paths and names", () => {
         "journal.jsonl",
         "journal.snapshot.json",
         "manifest.sha256",
+        "plan.jsonl",
         "report.json",
         "run.json",
         "summary.md",

@@ -1,12 +1,7 @@
-/**
- * `mde-lr run`, `resume` and `cancel`: thin glue around the orchestrator (startRun / resumeRun /
- * cancelRun) with progress, Ctrl-C handling and the exit code from the report.
- */
-import { readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { InputError } from "../../errors.js";
 import type { RunReport } from "../../report/types.js";
-import { cancelRun, PLAN_FILE, resumeRun, startRun } from "../../run/index.js";
+import { cancelRun, resumeRun, startRun } from "../../run/index.js";
 import type { RunContext, RunEvent } from "../../run/types.js";
 import { loadRunbook, parseDurationMs } from "../../runbook/index.js";
 import type { Connection, ConnectionFlags } from "../connect.js";
@@ -21,27 +16,6 @@ export function exitCodeForReport(report: RunReport): 0 | 1 {
   return report.status === "succeeded" ? 0 : 1;
 }
 
-interface PlanFileView {
-  names: Map<string, string>;
-  unresolved: string[];
-}
-
-/** Device names and unresolved targets, from the plan the orchestrator wrote (best effort). */
-function readPlanFile(outDir: string): PlanFileView {
-  try {
-    const plan = JSON.parse(readFileSync(join(outDir, PLAN_FILE), "utf8")) as {
-      devices?: { machineId: string; computerDnsName: string | null }[];
-      unresolved?: { selector: string; value: string; error: { message: string } }[];
-    };
-    return {
-      names: new Map((plan.devices ?? []).map((d) => [d.machineId, d.computerDnsName ?? d.machineId])),
-      unresolved: (plan.unresolved ?? []).map((u) => `target ${u.selector} "${u.value}": ${u.error.message}`),
-    };
-  } catch {
-    return { names: new Map(), unresolved: [] };
-  }
-}
-
 async function drive(
   io: CliIo,
   conn: Connection,
@@ -53,13 +27,13 @@ async function drive(
   // Progress goes to stderr in every mode, so --json keeps stdout to the one JSON document.
   const view: ProgressView = createProgressView(io);
   const onEvent = (event: RunEvent) => {
-    view.onEvent(event);
-    if (event.type === "planned") {
+    if (event.type === "resolved") {
+      view.setNames(new Map(event.devices.map((d) => [d.machineId, d.computerDnsName ?? d.machineId])));
       // A mistyped host name must not go unnoticed just because the other targets resolved.
-      const plan = readPlanFile(outDir);
-      view.setNames(plan.names);
-      for (const message of plan.unresolved) view.onEvent({ type: "warning", message });
+      for (const u of event.unresolved)
+        view.onEvent({ type: "warning", message: `target ${u.selector} "${u.value}": ${u.message}` });
     }
+    view.onEvent(event);
   };
   try {
     const report = await go({ api: conn.api, clock: conn.clock, signal: interrupts.signal, onEvent });

@@ -45,10 +45,11 @@ export function report(machines: MachineReport[], overrides: Partial<RunReport> 
     cancelled: 0,
     skipped: 0,
     pending: 0,
+    unresolved: 0,
   };
   for (const m of machines) counts[m.status]++;
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     runId: "run-20261123-0700-abcd",
     runbook: "triage",
     startedAt: "2026-11-23T07:00:00.000Z",

@@ -115,7 +115,7 @@ export function checkInvariants(input: InvariantInput): {
     return { violations, figures };
   }
   const reportByMachine = new Map<string, MachineReport>();
-  for (const m of report.machines) reportByMachine.set(m.machineId, m);
+  for (const m of report.machines) if (m.machineId) reportByMachine.set(m.machineId, m);
 
   // 2. Every target is reported; every action on the service is listed under its device.
   for (const device of scenario.devices) {
@@ -208,9 +208,11 @@ export function checkInvariants(input: InvariantInput): {
     cancelled: 0,
     skipped: 0,
     pending: 0,
+    unresolved: 0,
   };
   for (const m of report.machines) {
     tally[m.status] = (tally[m.status] ?? 0) + 1;
+    if (m.machineId === null) continue;
     const svc = (byMachine.get(m.machineId) ?? []).map((a) => a.status);
     for (const id of m.actionIds) {
       const a = actions.find((x) => x.id === id);
