@@ -89,14 +89,23 @@ function applyVariants(device: DeviceSpec, spec: FleetSpec, rng: Prng): void {
 
 /**
  * A dozen realistic devices for demos: one offline, one busy with a portal session, one whose scripts
- * fail, one Windows 10 too old for live response, a Linux and a macOS box.
+ * fail, one Windows 10 too old for live response, one whose record lacks onboardingStatus, a Linux and a
+ * macOS box.
  */
 export function demoEmulatorOptions(): EmulatorOptions {
   const d = "corp.contoso.com";
   const devices: DeviceSpec[] = [
     { computerDnsName: `fin-ws-0142.${d}`, osPlatform: "Windows11", machineTags: ["Finance"] },
     { computerDnsName: `fin-ws-0177.${d}`, osPlatform: "Windows11", machineTags: ["Finance", "VIP"] },
-    { computerDnsName: `hr-lt-0031.${d}`, osPlatform: "Windows10", osBuild: 19045, machineTags: ["HR"] },
+    // R5's release-name osVersion, and D5's missing onboardingStatus: the client must run it anyway.
+    {
+      computerDnsName: `hr-lt-0031.${d}`,
+      osPlatform: "Windows10",
+      osVersion: "22H2",
+      osBuild: 19045,
+      machineTags: ["HR"],
+      absentFields: ["onboardingStatus"],
+    },
     { computerDnsName: `eng-lt-0420.${d}`, osPlatform: "Windows11", machineTags: ["Engineering"] },
     {
       computerDnsName: `eng-lt-0421.${d}`,
