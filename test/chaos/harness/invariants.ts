@@ -89,7 +89,9 @@ export function checkInvariants(input: InvariantInput): {
   // 1. No device received the same step twice (every generated step is a distinct command).
   const seen = new Map<string, string>();
   for (const r of records) {
-    if (r.kind === "cancel" && foreignActionIds.has(r.actionId)) {
+    // A cancel by a third party (O2's `cancelledByOther`) is not the run's doing.
+    const byRun = input.ourAppId === undefined || (r.kind === "cancel" && r.requestor === input.ourAppId);
+    if (r.kind === "cancel" && foreignActionIds.has(r.actionId) && byRun) {
       v("foreign-untouched", `run cancelled someone else's action ${r.actionId}`);
     }
     if (r.kind !== "submit" || foreignActionIds.has(r.actionId)) continue;
