@@ -4,7 +4,7 @@ import { InputError, NotFoundError } from "../errors.js";
 import type { HttpTransport } from "../http/transport.js";
 import { callFields } from "./call.js";
 import { collectPages, odataParams } from "./paging.js";
-import { expectShape, MACHINE_FIELDS } from "./shape.js";
+import { expectShape, MACHINE_FIELDS, normalizeMachine } from "./shape.js";
 import type { CallOptions, Machine, ODataQuery } from "./types.js";
 import { checkMachineId, checkQuery } from "./validate.js";
 
@@ -20,7 +20,9 @@ export async function getMachine(
     path: `/api/machines/${id}`,
     ...callFields(options),
   });
-  return expectShape<Machine>(res.body, MACHINE_FIELDS, { method: "GET", path: `/api/machines/${id}` });
+  return normalizeMachine(
+    expectShape<unknown>(res.body, MACHINE_FIELDS, { method: "GET", path: `/api/machines/${id}` }),
+  );
 }
 
 export async function listMachines(
@@ -31,12 +33,12 @@ export async function listMachines(
   checkQuery(query);
   // The doc says GET /api/machines answers 404 when there are no recent machines: that is an empty list,
   // not a failure. (An unknown *machine* is still NotFoundError in getMachine.)
-  return collectPages<Machine>(t, "machines", "/api/machines", odataParams(query), query?.top, options).catch(
-    (error: unknown) => {
+  return collectPages<unknown>(t, "machines", "/api/machines", odataParams(query), query?.top, options)
+    .then((items) => items.map(normalizeMachine))
+    .catch((error: unknown) => {
       if (error instanceof NotFoundError && error.code !== "HttpError") return [];
       throw error;
-    },
-  );
+    });
 }
 
 export async function findMachinesByTag(
@@ -48,7 +50,7 @@ export async function findMachinesByTag(
   if (typeof tag !== "string" || tag.trim() === "") {
     throw new InputError("tag", "expected a non-empty device tag");
   }
-  return collectPages<Machine>(
+  const items = await collectPages<unknown>(
     t,
     "machines",
     "/api/machines/findbytag",
@@ -56,4 +58,5 @@ export async function findMachinesByTag(
     undefined,
     options,
   );
+  return items.map(normalizeMachine);
 }

@@ -5,6 +5,7 @@
  * caller later with a TypeError.
  */
 import { MdeApiError } from "../errors.js";
+import type { Machine } from "./types.js";
 
 export type FieldKind = "string" | "array";
 
@@ -38,3 +39,40 @@ export function expectShape<T>(
 
 export const MACHINE_FIELDS: Record<string, FieldKind> = { id: "string" };
 export const ACTION_FIELDS: Record<string, FieldKind> = { id: "string", status: "string", commands: "array" };
+
+const text = (v: unknown): string | null => (typeof v === "string" ? v : null);
+const whole = (v: unknown): number | null => {
+  if (typeof v === "number" && Number.isFinite(v)) return v;
+  // A number sent as a string ("19042") is still the number; anything else is unknown.
+  if (typeof v === "string" && /^\s*-?\d+\s*$/.test(v)) return Number(v);
+  return null;
+};
+
+/**
+ * The Machine every reader sees: the answer's own fields kept, each field the toolkit reads present as
+ * its type or `null` (absent, null or wrongly typed in the answer, real-captures D5). Call it only on a
+ * body whose shape passed MACHINE_FIELDS (an object with a string id).
+ */
+export function normalizeMachine(body: unknown): Machine {
+  const o = body as Record<string, unknown>;
+  const tags = Array.isArray(o.machineTags)
+    ? o.machineTags.filter((t): t is string => typeof t === "string")
+    : null;
+  return {
+    ...o,
+    id: String(o.id),
+    computerDnsName: text(o.computerDnsName),
+    osPlatform: text(o.osPlatform),
+    osVersion: text(o.osVersion),
+    osBuild: whole(o.osBuild),
+    version: text(o.version),
+    agentVersion: text(o.agentVersion),
+    healthStatus: text(o.healthStatus),
+    onboardingStatus: text(o.onboardingStatus),
+    machineTags: tags,
+    rbacGroupId: whole(o.rbacGroupId),
+    rbacGroupName: text(o.rbacGroupName),
+    lastSeen: text(o.lastSeen),
+    mergedIntoMachineId: text(o.mergedIntoMachineId),
+  };
+}

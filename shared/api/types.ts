@@ -58,6 +58,13 @@ export interface MachineAction {
   commands: CommandResult[];
 }
 
+/**
+ * A device as the machines API describes it (mde-api.md §5.4). Only `id` is guaranteed: Microsoft's own
+ * example has no `onboardingStatus` (real-captures D5), real answers carry nulls, and `osVersion` may be
+ * a release name such as `20H2` rather than `10.0.x` (R5). The API layer (`normalizeMachine`, shape.ts)
+ * turns every absent or wrongly-typed field into `null`, so readers see exactly `T | null` — never
+ * `undefined` — and must treat `null` as "unknown", not as a value.
+ */
 export interface Machine {
   id: string;
   computerDnsName: string | null;
@@ -68,7 +75,7 @@ export interface Machine {
   agentVersion: string | null;
   healthStatus: string | null;
   onboardingStatus: string | null;
-  machineTags: string[];
+  machineTags: string[] | null;
   rbacGroupId: number | null;
   rbacGroupName: string | null;
   lastSeen: string | null;

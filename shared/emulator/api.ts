@@ -10,9 +10,11 @@ import { libraryEntity, parseUpload } from "./library.js";
 import type { ActionStore, SubmittedCommand } from "./lifecycle.js";
 import { checkPrerequisites, type Device } from "./machines.js";
 import { applyListQuery, ODataQueryError, parseListQuery } from "./odata.js";
+import type { Prng } from "./prng.js";
 import type { RecordLog } from "./records.js";
 import { calledOrigin, readBody } from "./respond.js";
-import type { EmulatorLimits } from "./types.js";
+import type { Stamp } from "./time.js";
+import type { EmulatorLimits, ServiceBehaviour } from "./types.js";
 
 export interface Reply {
   status: number;
@@ -34,6 +36,10 @@ export interface ApiState {
   /** Base URL download links point at (the emulator's own loopback address). */
   blobBaseUrl(): string;
   otherActions(): Record<string, unknown>[];
+  behaviour(): ServiceBehaviour;
+  /** Seeded draws for the behaviours (duplicate answered with the existing action). */
+  rng: Prng;
+  stamp(): Stamp;
 }
 
 export interface ApiRequest {
@@ -56,17 +62,25 @@ export const fail = (
 
 const context = (r: ApiRequest, what: string) => `${r.origin}/api/$metadata#${what}`;
 
+/**
+ * `shown` maps a row as filtered (every property present) to the row as answered: a machine whose
+ * entity leaves a field out still matches `healthStatus eq null` and is not an OData error.
+ */
 function listReply<T extends Record<string, unknown>>(
   r: ApiRequest,
   state: ApiState,
   rows: readonly T[],
   what: string,
+  shown: (row: T) => Record<string, unknown> = (row) => row,
 ): Reply {
   let query: ReturnType<typeof parseListQuery>;
   try {
     query = parseListQuery(r.url.searchParams);
     const page = applyListQuery(rows, query, state.limits().pageSize);
-    const body: Record<string, unknown> = { "@odata.context": context(r, what), value: page.items };
+    const body: Record<string, unknown> = {
+      "@odata.context": context(r, what),
+      value: page.items.map(shown),
+    };
     if (page.nextQuery) body["@odata.nextLink"] = `${r.origin}${r.url.pathname}?${page.nextQuery}`;
     return { status: 200, body };
   } catch (error) {
@@ -83,12 +97,9 @@ export function findDevice(state: ApiState, idOrName: string): Device | undefine
 }
 
 export function listMachines(r: ApiRequest, state: ApiState): Reply {
-  return listReply(
-    r,
-    state,
-    state.deviceList().map((d) => d.entity),
-    "Machines",
-  );
+  const byView = new Map<Record<string, unknown>, Record<string, unknown>>();
+  for (const d of state.deviceList()) byView.set(d.view, d.entity);
+  return listReply(r, state, [...byView.keys()], "Machines", (view) => byView.get(view) ?? view);
 }
 
 export function getMachine(r: ApiRequest, state: ApiState, id: string): Reply {
@@ -246,10 +257,11 @@ export async function runLiveResponse(r: ApiRequest, state: ApiState, machineId:
   if (!parsed.ok) return reject(parsed.reply);
   const prerequisite = checkPrerequisites(device);
   if (prerequisite) return reject(fail(prerequisite.status, prerequisite.code, prerequisite.message));
-  // §7.17 (§8.7 silent on where): a PutFile/RunScript naming a file absent from the library is refused
-  // at submission, so nothing runs on the device and the caller learns it at once.
+  const behaviour = state.behaviour();
+  // §7.17: R1 shows a PutFile naming a non-library file accepted (Pending) and failing later, so by
+  // default the command fails when it runs (lifecycle.ts). `refuseAtSubmission` keeps the older choice.
   for (const command of parsed.commands) {
-    if (command.type === "GetFile") continue;
+    if (command.type === "GetFile" || behaviour.missingLibraryFile !== "refuseAtSubmission") continue;
     const name = command.params.find(
       (p) => p.key === (command.type === "PutFile" ? "FileName" : "ScriptName"),
     )?.value;
@@ -264,7 +276,29 @@ export async function runLiveResponse(r: ApiRequest, state: ApiState, machineId:
     }
   }
   const busyUntil = device.spec.busyUntil;
-  if ((busyUntil !== undefined && busyUntil > now) || state.actions.activeOn(device.id, now)) {
+  const existing = state.actions.activeOn(device.id, now);
+  if (existing) {
+    // docs #5907 (another action type): the service sometimes answered a duplicate with the existing
+    // pending action. The draw happens on every duplicate, so the rate means "share of duplicates".
+    const dup = behaviour.duplicateReturnsExisting;
+    if (state.rng.chance(dup.rate)) {
+      state.records.add({
+        kind: "duplicate",
+        at: now,
+        machineId: device.id,
+        actionId: existing.id,
+        status: dup.status,
+      });
+      return {
+        status: dup.status,
+        body: {
+          "@odata.context": context(r, "MachineActions/$entity"),
+          ...state.actions.entity(existing, now),
+        },
+      };
+    }
+  }
+  if ((busyUntil !== undefined && busyUntil > now) || existing) {
     return reject(fail(400, "ActiveRequestAlreadyExists", "Action is already in progress"));
   }
   const limits = state.limits();
@@ -365,14 +399,25 @@ export function downloadLink(r: ApiRequest, state: ApiState, id: string, indexTe
   const url = state.links.create(
     state.blobBaseUrl(),
     { actionId: action.id, index },
-    now + state.limits().linkValidityMs,
+    {
+      issuedAt: now,
+      expiresAt: now + state.limits().linkValidityMs,
+      style: state.behaviour().linkStyle,
+      extension: result.result?.kind === "file" ? "gz" : "json",
+    },
   );
   state.records.add({ kind: "link", at: now, actionId: action.id, index });
   return { status: 200, body: { "@odata.context": context(r, "Edm.String"), value: url } };
 }
 
 export function listLibrary(r: ApiRequest, state: ApiState): Reply {
-  return listReply(r, state, state.library.list().map(libraryEntity), "LibraryFiles");
+  const stamp = state.stamp();
+  return listReply(
+    r,
+    state,
+    state.library.list().map((e) => libraryEntity(e, stamp)),
+    "LibraryFiles",
+  );
 }
 
 export async function uploadLibrary(r: ApiRequest, state: ApiState): Promise<Reply> {
@@ -409,7 +454,7 @@ export async function uploadLibrary(r: ApiRequest, state: ApiState): Promise<Rep
   );
   return {
     status: 200,
-    body: { "@odata.context": context(r, "LibraryFiles/$entity"), ...libraryEntity(entry) },
+    body: { "@odata.context": context(r, "LibraryFiles/$entity"), ...libraryEntity(entry, state.stamp()) },
   };
 }
 

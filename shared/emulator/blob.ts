@@ -1,9 +1,18 @@
 /**
  * Result links and downloads (mde-api.md §4.5–4.6, §7.12–7.13): SAS-like URLs on the emulator's own
- * server (`/blob/investigation-actions-data/...`), signed with an HMAC over path and query so any edit
- * breaks them, expiring `linkValidityMs` after issue on the emulator clock. No Authorization needed.
- * RunScript results are JSON transcripts, GetFile results a single-member gzip of the file bytes,
- * streamed so a synthetic 1 GiB file never sits in memory.
+ * server (`/blob/investigation-actions-data/...`), signed with an HMAC over the path and the decoded
+ * value of every signed query parameter (as Azure Storage signs a SAS), so a client that drops,
+ * re-encodes twice or edits any of them gets 403 AuthenticationFailed; expiring `linkValidityMs` after
+ * issue on the emulator clock. No Authorization needed.
+ *
+ * The default link is laid out like the captured one (R3): a user-delegation SAS, `sp=rt`, `sv` and
+ * `skv` 2020-06-12, `rscd=attachment; filename=output_<guid>_<index>.json` percent-encoded (`%3B%20`),
+ * `skoid`/`sktid`/`skt`/`ske`/`sks`, then `sig`. The docs' older service SAS (`sp=r`, 2019-07-07) stays
+ * as `linkStyle: "serviceSas"`. R3 was valid 45 min (`skt` to `se`); the docs say 30, which stays the
+ * default (`limits.linkValidityMs`): a client must renew on expiry whatever the window is.
+ *
+ * RunScript results are JSON transcripts (the captured strict layout by default), GetFile results a
+ * single-member gzip of the file bytes, streamed so a synthetic 1 GiB file never sits in memory.
  */
 import {
   createCipheriv,
@@ -18,27 +27,76 @@ import { crc32, gzipSync } from "node:zlib";
 import type { Clock } from "../clock.js";
 import type { ResultSource } from "./lifecycle.js";
 import type { RecordLog } from "./records.js";
-import type { DeviceFile, SyntheticFile } from "./types.js";
+import type { DeviceFile, ServiceBehaviour, SyntheticFile, TranscriptLayout } from "./types.js";
 
 export const BLOB_PREFIX = "/blob/investigation-actions-data/";
-const SAS_VERSION = "2019-07-07";
+const SAS_VERSION = { userDelegation: "2020-06-12", serviceSas: "2019-07-07" } as const;
 
 export interface LinkTarget {
   actionId: string;
   index: number;
 }
 
+export interface LinkOptions {
+  issuedAt: number;
+  expiresAt: number;
+  style: ServiceBehaviour["linkStyle"];
+  /** `json` for a RunScript transcript (R3), `gz` for a GetFile (its `rscd` name is not captured). */
+  extension: "json" | "gz";
+}
+
+/** Signed parameters, in the order the string-to-sign takes them (Azure's user-delegation SAS order). */
+const SIGNED = ["sp", "se", "skoid", "sktid", "skt", "ske", "sks", "skv", "sv", "sr", "rscd"] as const;
+
+/** Azure writes SAS times to the second. */
+const sasTime = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
+
+/** A GUID derived from text, so the same command always names the same result file. */
+function guidOf(text: string): string {
+  const h = createHash("sha256").update(text).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
 export class LinkSigner {
   private readonly key = createSecretKey(randomBytes(32));
+  /** The signing identity of a user-delegation key: stable per emulator, like the service's own. */
+  private readonly signerObjectId = guidOf(randomBytes(16).toString("hex"));
+  private readonly signerTenantId = guidOf(randomBytes(16).toString("hex"));
 
-  create(baseUrl: string, target: LinkTarget, expiresAt: number): string {
+  create(baseUrl: string, target: LinkTarget, options: LinkOptions): string {
     // A random segment makes every link distinct, as the service hands out a new URL per call.
     const nonce = randomBytes(16).toString("hex");
     const path = `${BLOB_PREFIX}${target.actionId}/${target.index}/CustomPlaybookCommandOutput/${nonce}`;
-    const se = new Date(Math.floor(expiresAt / 1000) * 1000).toISOString().replace(".000Z", "Z");
-    const query = new URLSearchParams({ se, sp: "r", sv: SAS_VERSION, sr: "b" });
-    query.set("sig", this.sign(path, query));
-    return `${baseUrl}${path}?${query.toString()}`;
+    const se = sasTime(options.expiresAt);
+    const params: [string, string][] =
+      options.style === "serviceSas"
+        ? [
+            ["se", se],
+            ["sp", "r"],
+            ["sv", SAS_VERSION.serviceSas],
+            ["sr", "b"],
+          ]
+        : [
+            ["se", se],
+            ["sp", "rt"],
+            ["sv", SAS_VERSION.userDelegation],
+            ["sr", "b"],
+            [
+              "rscd",
+              `attachment; filename=output_${guidOf(`${target.actionId}/${target.index}`)}_${target.index}.${options.extension}`,
+            ],
+            ["skoid", this.signerObjectId],
+            ["sktid", this.signerTenantId],
+            ["skt", sasTime(options.issuedAt)],
+            ["ske", se],
+            ["sks", "b"],
+            ["skv", SAS_VERSION.userDelegation],
+          ];
+    const values = new Map(params);
+    params.push(["sig", this.sign(path, (name) => values.get(name) ?? null)]);
+    // Percent-encoding as Azure writes it (`%3A`, `%3B%20`), not URLSearchParams' form encoding (`+`).
+    const query = params.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join("&");
+    return `${baseUrl}${path}?${query}`;
   }
 
   /** The link's target when the signature holds; `expired` when `se` has passed. */
@@ -46,7 +104,7 @@ export class LinkSigner {
     const sig = query.get("sig");
     const se = query.get("se");
     if (!sig || !se) return "invalid";
-    const expected = Buffer.from(this.sign(pathname, query));
+    const expected = Buffer.from(this.sign(pathname, (name) => query.get(name)));
     const given = Buffer.from(sig);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return "invalid";
     if (Date.parse(se) <= now) return "expired";
@@ -55,10 +113,19 @@ export class LinkSigner {
     return { actionId: m[1], index: Number(m[2]) };
   }
 
-  private sign(path: string, query: URLSearchParams): string {
-    const material = [path, query.get("sv"), query.get("se"), query.get("sp"), query.get("sr")].join("\n");
+  private sign(path: string, get: (name: string) => string | null): string {
+    const material = [path, ...SIGNED.map((name) => `${name}=${get(name) ?? ""}`)].join("\n");
     return createHmac("sha256", this.key).update(material).digest("base64");
   }
+}
+
+/** The response headers Azure derives from the SAS (`rscd` → Content-Disposition). */
+export function sasResponseHeaders(query: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = { "x-ms-version": query.get("sv") ?? SAS_VERSION.serviceSas };
+  const disposition = query.get("rscd");
+  // Only emulator-made names reach here (the signature covers rscd); still never echo a raw control char.
+  if (disposition && /^[\x20-\x7e]+$/.test(disposition)) out["Content-Disposition"] = disposition;
+  return out;
 }
 
 export function storageError(res: ServerResponse, status: number, code: string, message: string): void {
@@ -71,8 +138,17 @@ export function storageError(res: ServerResponse, status: number, code: string, 
   res.end(body);
 }
 
+/** The layout a script's transcript is served in: the script's own, the device's, the service default. */
+export function layoutOf(source: Extract<ResultSource, { kind: "transcript" }>): TranscriptLayout {
+  const b = source.behaviour;
+  if (b.transcriptLayout) return b.transcriptLayout;
+  if (b.nonStrictTranscript) return "docs";
+  return source.layout;
+}
+
 export function transcriptBody(source: Extract<ResultSource, { kind: "transcript" }>): Buffer {
   const b = source.behaviour;
+  const layout = layoutOf(source);
   const transcriptPath =
     "C:\\ProgramData\\Microsoft\\Windows Defender Advanced Threat Protection\\Temp\\PSScriptOutputs\\PSScript_Transcript_" +
     createHash("sha1")
@@ -82,7 +158,7 @@ export function transcriptBody(source: Extract<ResultSource, { kind: "transcript
       .toUpperCase() +
     ".txt";
   const stdout = b.stdout ?? `Script ${source.scriptName} completed on ${source.deviceName}`;
-  if (b.nonStrictTranscript) {
+  if (layout === "docs") {
     // Microsoft's own example (get-live-response-result.md): a raw line break inside the string and
     // NUL padding — not valid JSON, on purpose, so clients prove they parse tolerantly.
     const escaped = stdout.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
@@ -95,13 +171,24 @@ export function transcriptBody(source: Extract<ResultSource, { kind: "transcript
       "}";
     return Buffer.from(text, "utf8");
   }
+  const output = `Transcript started, output file is ${transcriptPath}\n${stdout}`;
+  if (layout === "compact") {
+    return Buffer.from(
+      JSON.stringify({
+        script_name: source.scriptName,
+        exit_code: b.exitCode ?? 0,
+        script_output: output,
+        script_errors: b.stderr ?? "",
+      }),
+      "utf8",
+    );
+  }
+  // The captured layout: Python-style separators, this key order, the output ending in an escaped
+  // "\n\u0000". Whether the service escapes non-ASCII (`\uXXXX`) is not captured: kept as UTF-8 here.
+  const q = (text: string) => JSON.stringify(text);
+  const tail = `${output.endsWith("\n") ? output : `${output}\n`}\u0000`;
   return Buffer.from(
-    JSON.stringify({
-      script_name: source.scriptName,
-      exit_code: b.exitCode ?? 0,
-      script_output: `Transcript started, output file is ${transcriptPath}\n${stdout}`,
-      script_errors: b.stderr ?? "",
-    }),
+    `{"script_name": ${q(source.scriptName)}, "exit_code": ${b.exitCode ?? 0}, "script_output": ${q(tail)}, "script_errors": ${q(b.stderr ?? "")}}`,
     "utf8",
   );
 }
@@ -157,6 +244,8 @@ export function deviceFileBytes(file: Exclude<DeviceFile, SyntheticFile>): Buffe
 }
 
 export interface DownloadOptions {
+  /** Headers the SAS asks for (x-ms-version, Content-Disposition). */
+  headers: Record<string, string>;
   truncate: boolean;
   slowDelayMs: number;
   clock: Clock;
@@ -165,7 +254,6 @@ export interface DownloadOptions {
 }
 
 const COMMON_HEADERS = {
-  "x-ms-version": SAS_VERSION,
   "x-ms-blob-type": "BlockBlob",
   "Accept-Ranges": "bytes",
 };
@@ -202,6 +290,7 @@ export async function sendResult(
     const sha256 = createHash("sha256").update(raw).digest("hex");
     res.writeHead(200, {
       ...COMMON_HEADERS,
+      ...options.headers,
       "Content-Type": source.kind === "transcript" ? "application/json" : "application/octet-stream",
       "Content-Length": body.length,
       "Content-MD5": createHash("md5").update(body).digest("base64"),
@@ -231,7 +320,7 @@ export async function sendResult(
   }
 
   const file = source.content as SyntheticFile;
-  res.writeHead(200, { ...COMMON_HEADERS, "Content-Type": "application/octet-stream" });
+  res.writeHead(200, { ...COMMON_HEADERS, ...options.headers, "Content-Type": "application/octet-stream" });
   if (req.method === "HEAD") {
     res.end();
     return;

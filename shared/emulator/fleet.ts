@@ -1,6 +1,7 @@
 /** Seeded fleet generator and the demo preset used by `mde-lr run --emulator`. */
+import { releaseNameOf, SPARSE_FIELDS } from "./machines.js";
 import { Prng } from "./prng.js";
-import type { DeviceSpec, EmulatorOptions, FleetSpec, ScriptBehaviour } from "./types.js";
+import type { DeviceSpec, EmulatorOptions, FleetSpec, MachineField, ScriptBehaviour } from "./types.js";
 
 const ROLES = ["ws", "lt", "srv", "sql", "web", "dc", "app", "vdi"];
 const SITES = ["nyc", "lon", "fra", "sgp", "syd", "tor", "ams", "par"];
@@ -23,6 +24,8 @@ const UNSUPPORTED: Pick<DeviceSpec, "osPlatform" | "osBuild" | "version">[] = [
 
 export function generateFleet(spec: FleetSpec): DeviceSpec[] {
   const rng = new Prng(spec.seed);
+  // The capture-driven variants draw from their own stream, so a seed's fleet is otherwise unchanged.
+  const variants = new Prng((spec.seed ^ 0x5ca97e5) >>> 0);
   const domain = spec.domain ?? "corp.contoso.com";
   const tags = spec.tags ?? ["Finance", "HR", "Engineering", "Sales", "VIP", "Pilot"];
   const totalWeight = OS_MIX.reduce((s, o) => s + o.weight, 0);
@@ -59,21 +62,50 @@ export function generateFleet(spec: FleetSpec): DeviceSpec[] {
       device.scripts = { "*": { fail: true } };
     }
     device.commandDurationMs = 2_000 + rng.int(8_000);
+    applyVariants(device, spec, variants);
     devices.push(device);
   }
   return devices;
 }
 
+/** R5 release names, D5 absent fields, docs' non-strict transcripts: each on a seeded share of devices. */
+function applyVariants(device: DeviceSpec, spec: FleetSpec, rng: Prng): void {
+  const platform = device.osPlatform ?? "";
+  const release = releaseNameOf(platform, device.osBuild);
+  if (rng.chance(spec.releaseNameRate ?? 0.3) && release) device.osVersion = release;
+  if (rng.chance(spec.sparseRate ?? 0.1)) {
+    const absent: MachineField[] = [];
+    const nulled: MachineField[] = [];
+    for (const field of SPARSE_FIELDS) {
+      if (!rng.chance(0.3)) continue;
+      (rng.chance(0.25) ? nulled : absent).push(field);
+    }
+    if (absent.length + nulled.length === 0) absent.push("onboardingStatus");
+    if (absent.length > 0) device.absentFields = absent;
+    if (nulled.length > 0) device.nullFields = nulled;
+  }
+  if (rng.chance(spec.nonStrictTranscriptRate ?? 0.1)) device.transcriptLayout = "docs";
+}
+
 /**
  * A dozen realistic devices for demos: one offline, one busy with a portal session, one whose scripts
- * fail, one Windows 10 too old for live response, a Linux and a macOS box.
+ * fail, one Windows 10 too old for live response, one whose record lacks onboardingStatus, a Linux and a
+ * macOS box.
  */
 export function demoEmulatorOptions(): EmulatorOptions {
   const d = "corp.contoso.com";
   const devices: DeviceSpec[] = [
     { computerDnsName: `fin-ws-0142.${d}`, osPlatform: "Windows11", machineTags: ["Finance"] },
     { computerDnsName: `fin-ws-0177.${d}`, osPlatform: "Windows11", machineTags: ["Finance", "VIP"] },
-    { computerDnsName: `hr-lt-0031.${d}`, osPlatform: "Windows10", osBuild: 19045, machineTags: ["HR"] },
+    // R5's release-name osVersion, and D5's missing onboardingStatus: the client must run it anyway.
+    {
+      computerDnsName: `hr-lt-0031.${d}`,
+      osPlatform: "Windows10",
+      osVersion: "22H2",
+      osBuild: 19045,
+      machineTags: ["HR"],
+      absentFields: ["onboardingStatus"],
+    },
     { computerDnsName: `eng-lt-0420.${d}`, osPlatform: "Windows11", machineTags: ["Engineering"] },
     {
       computerDnsName: `eng-lt-0421.${d}`,

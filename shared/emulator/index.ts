@@ -15,20 +15,30 @@ import { Entra, GITHUB_AUDIENCE, GITHUB_ISSUER } from "./entra.js";
 import { FaultInjector } from "./faults.js";
 import { demoEmulatorOptions, generateFleet } from "./fleet.js";
 import { Library } from "./library.js";
-import { ActionStore } from "./lifecycle.js";
+import { ActionStore, OTHER_CANCELLER } from "./lifecycle.js";
 import { RateLimiter } from "./limits.js";
 import { type Device, toDevice } from "./machines.js";
 import { Prng } from "./prng.js";
 import { RecordLog } from "./records.js";
 import { createRouter } from "./router.js";
-import { mdeTimestamp } from "./time.js";
+import { type Stamp, stampFor } from "./time.js";
 import { serverCertificate } from "./tls.js";
-import type { DeviceSpec, EmulatorHandle, EmulatorLimits, EmulatorOptions, RegisteredApp } from "./types.js";
+import type {
+  BehaviourUpdate,
+  DeviceSpec,
+  EmulatorHandle,
+  EmulatorLimits,
+  EmulatorOptions,
+  RegisteredApp,
+  ServiceBehaviour,
+} from "./types.js";
 
 export { deviceFileSha256, syntheticChunks } from "./blob.js";
 export { demoEmulatorOptions, generateFleet } from "./fleet.js";
-export { machineIdFor } from "./machines.js";
+export { OTHER_CANCELLER } from "./lifecycle.js";
+export { machineIdFor, RELEASE_BUILDS, SPARSE_FIELDS } from "./machines.js";
 export { ManualClock } from "./manual-clock.js";
+export { capturedTimestamp, mdeTimestamp } from "./time.js";
 export { type GeneratedCertificate, generateCertificate } from "./tls.js";
 export type * from "./types.js";
 
@@ -43,6 +53,39 @@ export const DEFAULT_LIMITS: EmulatorLimits = {
   libraryMaxBytes: 20 * 1_048_576,
   pageSize: 10_000,
 };
+
+/** What the real service does per the captures (shared/real-captures); see ServiceBehaviour for each switch. */
+export const DEFAULT_BEHAVIOUR: ServiceBehaviour = {
+  missingLibraryFile: "failAtCommand",
+  timestampDigits: "captured",
+  transcriptLayout: "captured",
+  linkStyle: "userDelegation",
+  completionLag: { rate: 0, minMs: 1_000, maxMs: 10_000 },
+  duplicateReturnsExisting: { rate: 0, status: 201 },
+};
+
+export function mergeBehaviour(
+  base: ServiceBehaviour,
+  update: BehaviourUpdate | undefined,
+): ServiceBehaviour {
+  if (!update) return base;
+  const { completionLag, duplicateReturnsExisting, ...rest } = update;
+  const merged: ServiceBehaviour = {
+    ...base,
+    ...rest,
+    completionLag: { ...base.completionLag, ...completionLag },
+    duplicateReturnsExisting: { ...base.duplicateReturnsExisting, ...duplicateReturnsExisting },
+  };
+  const { rate: lagRate, minMs, maxMs } = merged.completionLag;
+  if (!(lagRate >= 0 && lagRate <= 1) || !(minMs >= 0) || !(maxMs >= minMs)) {
+    throw new RangeError("behaviour.completionLag: rate in 0..1 and 0 ≤ minMs ≤ maxMs");
+  }
+  const dup = merged.duplicateReturnsExisting;
+  if (!(dup.rate >= 0 && dup.rate <= 1) || (dup.status !== 200 && dup.status !== 201)) {
+    throw new RangeError("behaviour.duplicateReturnsExisting: rate in 0..1 and status 200 or 201");
+  }
+  return merged;
+}
 
 /** The federated credential the demo app trusts (a GitHub environment job). */
 export const DEMO_GITHUB_SUBJECT = "repo:contoso/mde-live-response:environment:production";
@@ -74,11 +117,23 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const tokens = new TokenAuthority();
   const limiter = new RateLimiter(limits);
   const faults = new FaultInjector(options.faults, seed, startedAt);
+  let behaviour = mergeBehaviour(DEFAULT_BEHAVIOUR, options.behaviour);
+  let stamp: Stamp = stampFor(behaviour.timestampDigits);
+  const behaviourRng = new Prng((seed ^ 0x0b5e55ed) >>> 0);
+  const library = new Library();
   const actions = new ActionStore(
     {
       get limits() {
         return limits;
       },
+      get behaviour() {
+        return behaviour;
+      },
+      get stamp() {
+        return stamp;
+      },
+      rng: behaviourRng,
+      libraryHas: (name) => library.get(name) !== undefined,
       defaultCommandDurationMs: options.defaultCommandDurationMs ?? 5_000,
       pickupDelayMs: options.pickupDelayMs ?? 1_000,
     },
@@ -90,7 +145,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const upsertDevices = (specs: DeviceSpec[]) => {
     const now = clock.now();
     for (const spec of specs) {
-      const device = toDevice(spec, now);
+      const device = toDevice(spec, now, stamp);
       const previous = devices.get(device.id);
       devices.set(device.id, device);
       if (previous?.spec.offline && !spec.offline) actions.deviceOnline(device, now);
@@ -100,7 +155,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const initial = [...(options.devices ?? []), ...(options.fleet ? generateFleet(options.fleet) : [])];
   upsertDevices(initial.length > 0 || options.fleet ? initial : (demoEmulatorOptions().devices ?? []));
 
-  const library = new Library();
   for (const file of options.library ?? []) {
     library.put(
       {
@@ -129,7 +183,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     ...(options.apps ?? []),
   ];
 
-  const history = historicActions(options.historicActions ?? 0, deviceList, startedAt, rng);
+  const history = historicActions(options.historicActions ?? 0, deviceList, startedAt, rng, stamp);
   const host = options.host ?? "127.0.0.1";
   const urlHost = host.includes(":") ? `[${host}]` : host;
   let url = "";
@@ -145,6 +199,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     links: new LinkSigner(),
     blobBaseUrl: () => url,
     otherActions: () => history,
+    behaviour: () => behaviour,
+    rng: behaviourRng,
+    stamp: () => stamp,
   };
 
   const apiServer = createHttpServer(
@@ -204,12 +261,28 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       callCounts: () => records.callCounts(),
     },
     configure(update) {
+      if (update.behaviour) {
+        behaviour = mergeBehaviour(behaviour, update.behaviour);
+        stamp = stampFor(behaviour.timestampDigits);
+      }
       if (update.faults) faults.update(update.faults);
       if (update.limits) {
         limits = { ...limits, ...update.limits };
         limiter.update(limits);
       }
       if (update.devices) upsertDevices(update.devices);
+    },
+    cancelAsOther(actionId, o = {}) {
+      const now = clock.now();
+      const action = actions.get(actionId);
+      if (!action) throw new RangeError(`cancelAsOther: no live response action ${actionId}`);
+      if (actions.isFinal(action, now)) {
+        throw new RangeError(
+          `cancelAsOther: action ${actionId} is already ${actions.status(action, now)} and cannot be cancelled`,
+        );
+      }
+      actions.cancel(action, o.requestor ?? OTHER_CANCELLER, o.comment ?? "Cancelled from the portal", now);
+      return actions.entity(action, now);
     },
     async close() {
       await Promise.all([closeServer(apiServer), closeServer(entraServer)]);
@@ -224,6 +297,7 @@ function historicActions(
   devices: Device[],
   now: number,
   rng: Prng,
+  stamp: Stamp,
 ): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (let i = 0; i < count && devices.length > 0; i++) {
@@ -238,8 +312,8 @@ function historicActions(
       status: "Succeeded",
       machineId: device.id,
       computerDnsName: device.spec.computerDnsName,
-      creationDateTimeUtc: mdeTimestamp(created),
-      lastUpdateDateTimeUtc: mdeTimestamp(created + 120_000),
+      creationDateTimeUtc: stamp(created),
+      lastUpdateDateTimeUtc: stamp(created + 120_000),
       cancellationRequestor: null,
       cancellationComment: null,
       cancellationDateTimeUtc: null,

@@ -3,7 +3,7 @@
  * silent; Windows-backed storage is the likely reality and it avoids two files differing only in case).
  */
 import { createHash } from "node:crypto";
-import { mdeTimestamp } from "./time.js";
+import type { Stamp } from "./time.js";
 
 export interface LibraryEntry {
   fileName: string;
@@ -49,13 +49,13 @@ export class Library {
   }
 }
 
-export function libraryEntity(entry: LibraryEntry): Record<string, unknown> {
+export function libraryEntity(entry: LibraryEntry, stamp: Stamp): Record<string, unknown> {
   return {
     fileName: entry.fileName,
     sha256: entry.sha256,
     description: entry.description,
-    creationTime: mdeTimestamp(entry.creationTime),
-    lastUpdatedTime: mdeTimestamp(entry.lastUpdatedTime),
+    creationTime: stamp(entry.creationTime),
+    lastUpdatedTime: stamp(entry.lastUpdatedTime),
     createdBy: entry.createdBy,
     hasParameters: entry.hasParameters,
     parametersDescription: entry.parametersDescription,

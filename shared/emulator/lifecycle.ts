@@ -8,12 +8,23 @@
  * at the queue window (§8.1); a RunScript running past the timeout fails that command at the timeout
  * mark (§7.10); commands after a failed one stay `Created` with null times (§8.8); a running command
  * keeps `Created` with its `startTime` set until it ends (no in-progress value is documented).
+ *
+ * From the captures: a PutFile/RunScript naming a file the library lacks is accepted and fails when it
+ * runs (R1); an action may stay InProgress a while after its last command ended, so a cancel can race
+ * the completion and leave it Cancelled with every command Completed and downloadable (O2).
  */
 import { randomUUID } from "node:crypto";
 import type { Device } from "./machines.js";
+import type { Prng } from "./prng.js";
 import type { RecordLog } from "./records.js";
-import { mdeTimestamp } from "./time.js";
-import type { DeviceFile, EmulatorLimits, ScriptBehaviour } from "./types.js";
+import type { Stamp } from "./time.js";
+import type {
+  DeviceFile,
+  EmulatorLimits,
+  ScriptBehaviour,
+  ServiceBehaviour,
+  TranscriptLayout,
+} from "./types.js";
 
 export interface SubmittedCommand {
   type: "PutFile" | "RunScript" | "GetFile";
@@ -21,7 +32,14 @@ export interface SubmittedCommand {
 }
 
 export type ResultSource =
-  | { kind: "transcript"; scriptName: string; behaviour: ScriptBehaviour; deviceName: string }
+  | {
+      kind: "transcript";
+      scriptName: string;
+      behaviour: ScriptBehaviour;
+      deviceName: string;
+      /** The device's (or the service's) layout; a script's own `transcriptLayout` wins (blob.ts). */
+      layout: TranscriptLayout;
+    }
   | { kind: "file"; path: string; content: DeviceFile };
 
 interface PlannedCommand {
@@ -35,13 +53,17 @@ interface PlannedCommand {
 interface Plan {
   startAt: number;
   commands: PlannedCommand[];
+  /** When the last command ended. */
+  commandsEndAt: number;
+  /** When the action turns final: `commandsEndAt`, or later with a completion lag (O2). */
   endAt: number;
   status: "Succeeded" | "Failed";
 }
 
 type Event =
   | { at: number; kind: "status"; status: string }
-  | { at: number; kind: "command"; index: number; status: string };
+  | { at: number; kind: "command"; index: number; status: string }
+  | { at: number; kind: "cancel"; requestor: string };
 
 export interface Action {
   id: string;
@@ -63,9 +85,18 @@ export interface Action {
 
 export interface LifecycleSettings {
   limits: EmulatorLimits;
+  behaviour: ServiceBehaviour;
   defaultCommandDurationMs: number;
   pickupDelayMs: number;
+  /** Whether the library holds a file (R1: checked when the command is planned to run). */
+  libraryHas(name: string): boolean;
+  stamp: Stamp;
+  /** Seeded draws (completion lag per action). */
+  rng: Prng;
 }
+
+/** Who cancels when `DeviceSpec.cancelledByOther` gives no requestor: an analyst, not an app (O2). */
+export const OTHER_CANCELLER = "analyst@contoso.com";
 
 const FINAL = new Set(["Succeeded", "Failed", "TimeOut", "Cancelled"]);
 
@@ -85,9 +116,28 @@ function planFor(action: Action, startAt: number, settings: LifecycleSettings): 
   const deviceDuration = spec.commandDurationMs ?? settings.defaultCommandDurationMs;
   const commands: PlannedCommand[] = [];
   let t = startAt;
+  const missing = (name: string): PlannedCommand | undefined =>
+    settings.behaviour.missingLibraryFile === "failAtCommand" && !settings.libraryHas(name)
+      ? {
+          startAt: t,
+          endAt: t + deviceDuration,
+          status: "Failed",
+          // R1 shows such an action accepted and later Failed; the command's error text is not captured.
+          error: `File ${name} was not found in the live response library`,
+        }
+      : undefined;
   for (const command of action.commands) {
     let planned: PlannedCommand;
-    if (command.type === "RunScript") {
+    const libraryName =
+      command.type === "PutFile"
+        ? param(command, "FileName")
+        : command.type === "RunScript"
+          ? param(command, "ScriptName")
+          : undefined;
+    const absent = libraryName !== undefined ? missing(libraryName) : undefined;
+    if (absent) {
+      planned = absent;
+    } else if (command.type === "RunScript") {
       const name = param(command, "ScriptName") ?? "";
       const behaviour = spec.scripts?.[name] ?? spec.scripts?.["*"] ?? {};
       const duration = behaviour.durationMs ?? deviceDuration;
@@ -110,7 +160,13 @@ function planFor(action: Action, startAt: number, settings: LifecycleSettings): 
           startAt: t,
           endAt: t + duration,
           status: "Completed",
-          result: { kind: "transcript", scriptName: name, behaviour, deviceName: spec.computerDnsName },
+          result: {
+            kind: "transcript",
+            scriptName: name,
+            behaviour,
+            deviceName: spec.computerDnsName,
+            layout: spec.transcriptLayout ?? settings.behaviour.transcriptLayout,
+          },
         };
         for (const [path, content] of Object.entries(behaviour.creates ?? {}))
           files.set(path.toLowerCase(), content);
@@ -134,7 +190,15 @@ function planFor(action: Action, startAt: number, settings: LifecycleSettings): 
     if (planned.status === "Failed") break;
   }
   const failed = commands.some((c) => c.status === "Failed");
-  return { startAt, commands, endAt: t, status: failed ? "Failed" : "Succeeded" };
+  const lag = settings.behaviour.completionLag;
+  let endAt = t;
+  if (settings.rng.chance(lag.rate)) {
+    endAt += lag.minMs + Math.floor(settings.rng.next() * Math.max(0, lag.maxMs - lag.minMs));
+  }
+  const other = spec.cancelledByOther;
+  // The other party's cancel lands after the last command ended, before the action turned final.
+  if (other) endAt = Math.max(endAt, t + (other.afterMs ?? 4_000) + 1_000);
+  return { startAt, commands, commandsEndAt: t, endAt, status: failed ? "Failed" : "Succeeded" };
 }
 
 export class ActionStore {
@@ -173,8 +237,7 @@ export class ActionStore {
       events: null,
       emitted: 0,
     };
-    if (pickupAt !== null && pickupAt <= action.deadline)
-      action.plan = planFor(action, pickupAt, this.settings);
+    this.schedule(action, pickupAt);
     this.byId.set(action.id, action);
     this.ordered.push(action);
     this.active.add(action);
@@ -187,6 +250,20 @@ export class ActionStore {
       commands,
     });
     return action;
+  }
+
+  /** Plans the action from `pickupAt` (when the device takes it) and the other party's cancel, if any. */
+  private schedule(action: Action, pickupAt: number | null): void {
+    if (pickupAt === null || pickupAt > action.deadline) return;
+    action.plan = planFor(action, pickupAt, this.settings);
+    const other = action.device.spec.cancelledByOther;
+    if (other && !action.cancel) {
+      action.cancel = {
+        at: action.plan.commandsEndAt + (other.afterMs ?? 4_000),
+        requestor: other.requestor ?? OTHER_CANCELLER,
+        comment: other.comment ?? "Cancelled from the portal",
+      };
+    }
   }
 
   get(id: string): Action | undefined {
@@ -236,12 +313,12 @@ export class ActionStore {
     return best === undefined ? undefined : Math.max(0, best - now);
   }
 
+  /** Cancels a non-final action at `now` (an earlier scheduled cancel by someone else would have made it final). */
   cancel(action: Action, requestor: string, comment: string | null, now: number): void {
     this.settle(action, now);
     action.cancel = { at: now, requestor, comment };
     action.events = null;
     this.active.delete(action);
-    this.records.add({ kind: "cancel", at: now, actionId: action.id });
     this.settle(action, now);
   }
 
@@ -252,7 +329,7 @@ export class ActionStore {
       this.settle(action, now);
       action.device = device;
       action.pickupAt = now + this.settings.pickupDelayMs;
-      if (action.pickupAt <= action.deadline) action.plan = planFor(action, action.pickupAt, this.settings);
+      this.schedule(action, action.pickupAt);
       action.events = null;
     }
   }
@@ -290,7 +367,10 @@ export class ActionStore {
     const kept = events.filter(
       (e) => e.at <= cutoff && !(action.cancel && e.at === cutoff && e.kind === "status"),
     );
-    if (action.cancel) kept.push({ at: action.cancel.at, kind: "status", status: "Cancelled" });
+    if (action.cancel) {
+      kept.push({ at: action.cancel.at, kind: "cancel", requestor: action.cancel.requestor });
+      kept.push({ at: action.cancel.at, kind: "status", status: "Cancelled" });
+    }
     action.events = kept;
     return kept;
   }
@@ -303,6 +383,8 @@ export class ActionStore {
       if (!e || e.at > now) break;
       if (e.kind === "status")
         this.records.add({ kind: "status", at: e.at, actionId: action.id, status: e.status });
+      else if (e.kind === "cancel")
+        this.records.add({ kind: "cancel", at: e.at, actionId: action.id, requestor: e.requestor });
       else
         this.records.add({
           kind: "command",
@@ -335,8 +417,8 @@ export class ActionStore {
       if (ended) lastUpdate = Math.max(lastUpdate, planned.endAt);
       return {
         index,
-        startTime: started ? mdeTimestamp(planned.startAt) : null,
-        endTime: ended ? mdeTimestamp(planned.endAt) : null,
+        startTime: started ? this.settings.stamp(planned.startAt) : null,
+        endTime: ended ? this.settings.stamp(planned.endAt) : null,
         commandStatus: ended ? planned.status : "Created",
         errors: ended && planned.error ? [planned.error] : [],
         command: { type: command.type, params: command.params.map((p) => ({ key: p.key, value: p.value })) },
@@ -357,12 +439,12 @@ export class ActionStore {
       status,
       machineId: action.device.id,
       computerDnsName: action.device.spec.computerDnsName,
-      creationDateTimeUtc: mdeTimestamp(action.createdAt),
-      lastUpdateDateTimeUtc: mdeTimestamp(lastUpdate),
+      creationDateTimeUtc: this.settings.stamp(action.createdAt),
+      lastUpdateDateTimeUtc: this.settings.stamp(lastUpdate),
       cancellationRequestor: action.cancel && action.cancel.at <= now ? action.cancel.requestor : null,
       cancellationComment: action.cancel && action.cancel.at <= now ? action.cancel.comment : null,
       cancellationDateTimeUtc:
-        action.cancel && action.cancel.at <= now ? mdeTimestamp(action.cancel.at) : null,
+        action.cancel && action.cancel.at <= now ? this.settings.stamp(action.cancel.at) : null,
       errorHResult: status === "Failed" || status === "TimeOut" ? -2147467259 : 0,
       scope: null,
       externalId: null,

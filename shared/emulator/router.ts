@@ -7,7 +7,7 @@ import type { Clock } from "../clock.js";
 import { redact } from "../redact.js";
 import * as api from "./api.js";
 import type { Operation, TokenAuthority } from "./auth.js";
-import { BLOB_PREFIX, sendResult, storageError } from "./blob.js";
+import { BLOB_PREFIX, sasResponseHeaders, sendResult, storageError } from "./blob.js";
 import type { FaultInjector } from "./faults.js";
 import type { RateLimiter } from "./limits.js";
 import { calledOrigin, sendError, sendJson, sendNoContent } from "./respond.js";
@@ -251,6 +251,7 @@ async function download(
     deps.state.records.add({ kind: "fault", at: now, fault: "truncatedBody", path: url.pathname });
   if (faults.slow) deps.state.records.add({ kind: "fault", at: now, fault: "slowBody", path: url.pathname });
   await sendResult(req, res, result.result, {
+    headers: sasResponseHeaders(url.searchParams),
     truncate: faults.truncate,
     slowDelayMs: faults.slow ? deps.faults.slowChunkDelayMs : 0,
     clock: deps.clock,

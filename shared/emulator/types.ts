@@ -4,6 +4,54 @@
  * own point of view (what was submitted, what completed, what was downloaded).
  */
 import type { Clock } from "../clock.js";
+import type { TimestampDigits } from "./time.js";
+
+export type { TimestampDigits } from "./time.js";
+
+/**
+ * Machine entity fields a DeviceSpec may leave out of the answer (`absentFields`) or show as null
+ * (`nullFields`). Only `id` is guaranteed (D5: Microsoft's own example has no `onboardingStatus`).
+ */
+export type MachineField =
+  | "mergedIntoMachineId"
+  | "isPotentialDuplication"
+  | "isExcluded"
+  | "exclusionReason"
+  | "computerDnsName"
+  | "firstSeen"
+  | "lastSeen"
+  | "osPlatform"
+  | "osVersion"
+  | "osProcessor"
+  | "version"
+  | "lastIpAddress"
+  | "lastExternalIpAddress"
+  | "agentVersion"
+  | "osBuild"
+  | "healthStatus"
+  | "deviceValue"
+  | "rbacGroupId"
+  | "rbacGroupName"
+  | "riskScore"
+  | "exposureLevel"
+  | "isAadJoined"
+  | "aadDeviceId"
+  | "machineTags"
+  | "defenderAvStatus"
+  | "onboardingStatus"
+  | "osArchitecture"
+  | "managedBy"
+  | "managedByStatus"
+  | "ipAddresses"
+  | "vmMetadata";
+
+/**
+ * How a RunScript result file is laid out. `captured` (default): strict JSON as captured from the real
+ * service (`", "` / `": "` separators, keys script_name, exit_code, script_output, script_errors, the
+ * output ending in an escaped `\n\u0000`). `docs`: Microsoft's non-strict example (raw line break inside
+ * the string, NUL padding). `compact`: `JSON.stringify` without spaces (the emulator's older layout).
+ */
+export type TranscriptLayout = "captured" | "docs" | "compact";
 
 export interface DeviceSpec {
   id?: string; // 40 lowercase hex; generated when absent
@@ -34,6 +82,19 @@ export interface DeviceSpec {
    * the device until this service ms (Infinity = for good): API submissions get ActiveRequestAlreadyExists.
    */
   busyUntil?: number;
+  /** Entity fields left out of this device's answers (D5). The device itself still has them (its OS, agent). */
+  absentFields?: MachineField[];
+  /** Entity fields shown as `null` in this device's answers. */
+  nullFields?: MachineField[];
+  /** Transcript layout of this device's scripts unless a script sets its own (default: `behaviour.transcriptLayout`). */
+  transcriptLayout?: TranscriptLayout;
+  /**
+   * O2: someone else (another app, an analyst in the portal) cancels every live response on this device
+   * `afterMs` (default 4 s) after its last command ended, while the service has not turned it final yet:
+   * the action ends `Cancelled`, its commands `Completed`, their results downloadable, the cancellation
+   * fields naming `requestor` (default an analyst's UPN) and `comment`.
+   */
+  cancelledByOther?: { requestor?: string; comment?: string; afterMs?: number };
 }
 
 /**
@@ -54,8 +115,9 @@ export interface ScriptBehaviour {
   durationMs?: number;
   /** The command itself fails (not just a non-zero exit code). */
   fail?: boolean;
-  /** Serve the transcript in the non-strict shape of Microsoft's own example (raw newline, \u0000 padding). */
+  /** Serve the transcript in the non-strict shape of Microsoft's own example (same as `transcriptLayout: "docs"`). */
   nonStrictTranscript?: boolean;
+  transcriptLayout?: TranscriptLayout;
   /** Files the script leaves on the device (so a later GetFile finds them). */
   creates?: Record<string, DeviceFile>;
 }
@@ -107,6 +169,49 @@ export interface FleetSpec {
   tags?: string[];
   /** DNS suffix of generated names (default corp.contoso.com). */
   domain?: string;
+  /**
+   * Share of devices whose entity leaves out some optional fields (onboardingStatus, healthStatus,
+   * osVersion, lastIpAddress, …; D5), each such device a seeded subset, some shown as null. Default 0.1.
+   */
+  sparseRate?: number;
+  /** Share of Windows devices whose `osVersion` is a release name such as `20H2` (R5). Default 0.3. */
+  releaseNameRate?: number;
+  /** Share of devices whose scripts answer in the docs' non-strict transcript layout. Default 0.1. */
+  nonStrictTranscriptRate?: number;
+}
+
+/**
+ * Service behaviours the captures (shared/real-captures) settle, with switches for tests that need the
+ * older emulator behaviour or a rarer variant. All draws are seeded (`EmulatorOptions.seed`).
+ */
+export interface ServiceBehaviour {
+  /**
+   * R1: a PutFile/RunScript naming a file the library lacks is accepted (201, Pending) and its command
+   * fails when it runs (`failAtCommand`, default); `refuseAtSubmission` answers 400 InvalidInput (older).
+   */
+  missingLibraryFile: "failAtCommand" | "refuseAtSubmission";
+  /** Fractional digits of timestamps: `captured` 2–7 (default), `fixed7` always 7. */
+  timestampDigits: TimestampDigits;
+  /** RunScript result layout for scripts and devices that set none (default `captured`). */
+  transcriptLayout: TranscriptLayout;
+  /**
+   * R3: result links as the captured user-delegation SAS (`userDelegation`, default: `sp=rt`, `rscd`,
+   * `skoid`/`sktid`/`skt`/`ske`/`sks`/`skv`) or the docs' older service SAS (`serviceSas`: `sp=r`).
+   */
+  linkStyle: "userDelegation" | "serviceSas";
+  /**
+   * O2: a share (`rate`, seeded per action) of actions stay InProgress for `minMs`–`maxMs` after their
+   * last command ended before turning final; a cancel in that window ends them Cancelled with every
+   * command Completed and the results downloadable. Default rate 0 (off).
+   */
+  completionLag: { rate: number; minMs: number; maxMs: number };
+  /**
+   * docs issue #5907 (seen for an antivirus scan, unknown for live response): a share (`rate`, seeded)
+   * of `runliveresponse` calls on a device with an API-visible pending/running action answer `status`
+   * (201 or 200) with that EXISTING action (someone else's comment and commands) instead of 400
+   * ActiveRequestAlreadyExists. Default rate 0 (off).
+   */
+  duplicateReturnsExisting: { rate: number; status: 200 | 201 };
 }
 
 export interface RegisteredApp {
@@ -143,7 +248,16 @@ export interface EmulatorOptions {
   recordCalls?: boolean;
   /** Seconds of TLS key generation are avoided by passing a certificate in (e.g. reused across tests). */
   tlsCertificate?: { certPem: string; keyPem: string };
+  /** Capture-driven behaviours and their switches (defaults: `DEFAULT_BEHAVIOUR` in index.ts). */
+  behaviour?: BehaviourUpdate;
 }
+
+export type BehaviourUpdate = Partial<
+  Omit<ServiceBehaviour, "completionLag" | "duplicateReturnsExisting"> & {
+    completionLag: Partial<ServiceBehaviour["completionLag"]>;
+    duplicateReturnsExisting: Partial<ServiceBehaviour["duplicateReturnsExisting"]>;
+  }
+>;
 
 /** One line of the emulator's record of what happened. */
 export type EmulatorRecord =
@@ -151,7 +265,10 @@ export type EmulatorRecord =
   | { kind: "rejected"; at: number; machineId: string; status: number; code: string }
   | { kind: "status"; at: number; actionId: string; status: string }
   | { kind: "command"; at: number; actionId: string; index: number; status: string }
-  | { kind: "cancel"; at: number; actionId: string }
+  /** `requestor`: the app id (or UPN) whose cancel it was: ours, or someone else's (O2). */
+  | { kind: "cancel"; at: number; actionId: string; requestor: string }
+  /** docs #5907: a duplicate submission answered with the existing action `actionId` (nothing new created). */
+  | { kind: "duplicate"; at: number; machineId: string; actionId: string; status: number }
   | { kind: "link"; at: number; actionId: string; index: number }
   | {
       kind: "download";
@@ -201,8 +318,21 @@ export interface EmulatorHandle {
   readonly records: readonly EmulatorRecord[];
   /** Read access to the emulated state for assertions. */
   readonly state: EmulatorStateView;
-  /** Change behaviour at run time (faults, devices, limits). */
-  configure(update: { faults?: FaultSpec; limits?: Partial<EmulatorLimits>; devices?: DeviceSpec[] }): void;
+  /** Change behaviour at run time (faults, devices, limits, capture-driven behaviours). */
+  configure(update: {
+    faults?: FaultSpec;
+    limits?: Partial<EmulatorLimits>;
+    devices?: DeviceSpec[];
+    behaviour?: BehaviourUpdate;
+  }): void;
+  /**
+   * O2: cancel a non-final action now as someone else (not the caller's app), e.g. an analyst in the
+   * portal. Returns the entity as the API now shows it; throws RangeError for an unknown or final action.
+   */
+  cancelAsOther(
+    actionId: string,
+    options?: { requestor?: string; comment?: string },
+  ): Record<string, unknown>;
   close(): Promise<void>;
 }
 

@@ -85,6 +85,12 @@ describe("chaos subset (mde-lr CLI, SIGKILL + resume, seeded faults)", () => {
       "shortLinkValidity",
       "offlineThenOnline",
       "missingFile",
+      // Capture-driven service behaviours (shared/real-captures O2, D5, R5, R3).
+      "cancelRace",
+      "cancelledByOther",
+      "sparseMachine",
+      "releaseName",
+      "serviceSasLinks",
     ]) {
       expect(planned, `fault family ${k} not planned`).toContain(k);
     }

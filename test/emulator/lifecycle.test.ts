@@ -162,7 +162,10 @@ describe("§7.8 lifecycle", () => {
     for (let t = 0; t <= 30_000; t += 1_000) {
       const a = await get(actionId);
       if (seen.at(-1) !== a.status) seen.push(a.status);
-      expect(a.lastUpdateDateTimeUtc >= previousUpdate).toBe(true);
+      // Compared as instants: with 2–7 fractional digits, string order is not time order.
+      expect(
+        Date.parse(a.lastUpdateDateTimeUtc) >= Date.parse(previousUpdate || "1970-01-01T00:00:00Z"),
+      ).toBe(true);
       previousUpdate = a.lastUpdateDateTimeUtc;
       updates.add(a.lastUpdateDateTimeUtc);
       if (t === 5_000) {
@@ -331,8 +334,8 @@ describe("§7.14 cancel", () => {
 });
 
 describe("§7.17 missing library files", () => {
-  test("§7.17 PutFile/RunScript naming a file absent from the library → 400 at submission", async () => {
-    await start([{ computerDnsName: "a" }]);
+  test("§7.17 behaviour.missingLibraryFile refuseAtSubmission (older choice): 400 at submission", async () => {
+    await start([{ computerDnsName: "a" }], { behaviour: { missingLibraryFile: "refuseAtSubmission" } });
     for (const command of [putFile("missing.exe"), runScript("missing.ps1")]) {
       const r = await submit(idOf("0"), { Commands: [command], Comment: "x" });
       expect(r.status).toBe(400);

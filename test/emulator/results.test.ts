@@ -16,8 +16,12 @@ const LIBRARY = [
   { fileName: "tool.exe", content: "MZ" },
 ];
 
-async function finished(devices: DeviceSpec[], commands: unknown[]) {
-  h = await harness({ devices, library: LIBRARY });
+async function finished(
+  devices: DeviceSpec[],
+  commands: unknown[],
+  extra: Parameters<typeof harness>[0] = {},
+) {
+  h = await harness({ devices, library: LIBRARY, ...extra });
   const r = await h.call("POST", `/api/machines/${h.emu.state.machineIds()[0]}/runliveresponse`, {
     Commands: commands,
     Comment: "results",
@@ -29,8 +33,10 @@ const linkPath = (actionId: string, index: number) =>
   `/api/machineactions/${actionId}/GetLiveResponseResultDownloadLink(index=${index})`;
 
 describe("§7.12 result links", () => {
-  test("§7.12 200 Edm.String envelope; a new SAS-like URL per call; expires 30 min later", async () => {
-    const actionId = await finished([{ computerDnsName: "a" }], [runScript("collect.ps1")]);
+  test("§7.12 200 Edm.String envelope; a new SAS-like URL per call; expires 30 min later (linkStyle serviceSas)", async () => {
+    const actionId = await finished([{ computerDnsName: "a" }], [runScript("collect.ps1")], {
+      behaviour: { linkStyle: "serviceSas" },
+    });
     h.clock.advance(60_000);
     const a = await h.call("GET", linkPath(actionId, 0));
     const b = await h.call("GET", linkPath(actionId, 0));
@@ -82,8 +88,9 @@ describe("§7.13 downloads", () => {
     const body = (await res.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ script_name: "collect.ps1", exit_code: 3, script_errors: "warn" });
     expect(String(body.script_output)).toMatch(
-      /^Transcript started, output file is C:\\ProgramData.*\nfound 2 items$/s,
+      /^Transcript started, output file is C:\\ProgramData.*\nfound 2 items/s,
     );
+    expect(String(body.script_output).endsWith("found 2 items\n\u0000")).toBe(true);
   });
 
   test("§7.13 nonStrictTranscript reproduces Microsoft's non-strict example (raw newline, \\u0000 padding)", async () => {

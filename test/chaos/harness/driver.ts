@@ -306,6 +306,7 @@ export async function runScenario(scenario: ChaosScenario, options: DriverOption
     devices: devicesAt(scenario.devices, t0),
     library: scenario.library,
     limits: { linkValidityMs: scenario.linkValidityMs },
+    behaviour: scenario.behaviour,
     recordCalls: false,
     ...(options.tlsCertificate ? { tlsCertificate: options.tlsCertificate } : {}),
   });
@@ -389,6 +390,9 @@ export async function runScenario(scenario: ChaosScenario, options: DriverOption
     const maxAttempts = options.maxAttempts ?? 12;
     const timeoutMs = options.workerTimeoutMs ?? 120_000;
     for (let attempt = 0; attempt < maxAttempts && !finished; attempt++) {
+      // What counts is how the LAST process ended: a SIGTERM'd process followed by another one (it died
+      // before writing run.json, or gave up with an error) no longer says how the run ended.
+      endedBy = "finished";
       // Killed before run.json existed: nothing can have been submitted, and `resume` would only say so
       // (the CLI's own tests cover that message), so the responder starts again at once.
       if (mode === "resume" && !existsSync(path.join(dirs.out, "run.json"))) {
@@ -534,6 +538,18 @@ export async function runScenario(scenario: ChaosScenario, options: DriverOption
         figures.faultsByKind[kind] = (figures.faultsByKind[kind] ?? 0) + 1;
       }
     }
+    // What the capture-driven behaviours produced, beside what was planned (O2, docs #5907).
+    const count = (kind: string) => {
+      figures.faultsByKind[kind] = (figures.faultsByKind[kind] ?? 0) + 1;
+    };
+    for (const a of actions) {
+      if (foreignIds.has(a.id) || a.status !== "Cancelled") continue;
+      // O2 proper: Cancelled although every command Completed.
+      if (a.commands.length > 0 && a.commands.every((c) => c.commandStatus === "Completed")) {
+        count(a.cancellationRequestor === emu.demoApp.clientId ? "o2OurCancelRaced" : "o2CancelledByOther");
+      }
+    }
+    for (const r of records) if (r.kind === "duplicate") count("duplicateAnsweredExisting");
     const report = readReport(dirs.out);
     const checked = checkInvariants({
       scenario,
@@ -543,6 +559,7 @@ export async function runScenario(scenario: ChaosScenario, options: DriverOption
       outDir: dirs.out,
       report,
       endedBy,
+      ourAppId: emu.demoApp.clientId,
     });
     violations.push(...checked.violations);
     Object.assign(figures, checked.figures);

@@ -37,6 +37,8 @@ export interface InvariantInput {
   report: RunReport | null;
   /** How the last process ended: normally, or by the SIGTERM the scenario asked for. */
   endedBy: "finished" | "sigterm";
+  /** The run's app id: a cancel by anyone else (O2, `cancelledByOther`) is not the run's doing. */
+  ourAppId?: string;
 }
 
 export interface InvariantFigures {
@@ -87,7 +89,9 @@ export function checkInvariants(input: InvariantInput): {
   // 1. No device received the same step twice (every generated step is a distinct command).
   const seen = new Map<string, string>();
   for (const r of records) {
-    if (r.kind === "cancel" && foreignActionIds.has(r.actionId)) {
+    // A cancel by a third party (O2's `cancelledByOther`) is not the run's doing.
+    const byRun = input.ourAppId === undefined || (r.kind === "cancel" && r.requestor === input.ourAppId);
+    if (r.kind === "cancel" && foreignActionIds.has(r.actionId) && byRun) {
       v("foreign-untouched", `run cancelled someone else's action ${r.actionId}`);
     }
     if (r.kind !== "submit" || foreignActionIds.has(r.actionId)) continue;
@@ -294,8 +298,19 @@ export function checkInvariants(input: InvariantInput): {
     if (counted !== n) v("report-agrees", `counts.${status} = ${counted} but ${n} machines have that status`);
   }
   const statuses = report.machines.map((m) => m.status);
+  const cancelledElsewhere = (machineId: string): boolean =>
+    input.ourAppId !== undefined &&
+    (byMachine.get(machineId) ?? []).some(
+      (a) =>
+        a.status === "Cancelled" &&
+        a.cancellationRequestor !== null &&
+        a.cancellationRequestor !== input.ourAppId,
+    );
   if (input.endedBy === "sigterm") {
-    if (report.status !== "cancelled" && statuses.some((s) => s === "cancelled")) {
+    const cancelledByRun = report.machines.some(
+      (m) => m.status === "cancelled" && m.machineId !== null && !cancelledElsewhere(m.machineId),
+    );
+    if (report.status !== "cancelled" && cancelledByRun) {
       v("report-agrees", `run was terminated and cancelled devices but its status is ${report.status}`);
     }
   } else if (report.status === "succeeded" && statuses.some((s) => s !== "succeeded" && s !== "skipped")) {

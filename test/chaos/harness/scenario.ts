@@ -5,7 +5,13 @@
  */
 import { createHash } from "node:crypto";
 import { stringify } from "yaml";
-import type { DeviceSpec, FaultSpec, ScriptBehaviour } from "../../../shared/emulator/types.js";
+import type {
+  BehaviourUpdate,
+  DeviceSpec,
+  FaultSpec,
+  MachineField,
+  ScriptBehaviour,
+} from "../../../shared/emulator/types.js";
 import { HOSTILE_ARGS, HOSTILE_DEVICE_PATHS, HOSTILE_TEXT } from "./hostile.js";
 import { Rng } from "./random.js";
 
@@ -31,7 +37,35 @@ export type PlannedFault =
   | "missingFile"
   | "hostilePath"
   | "sigkill"
-  | "sigterm";
+  | "sigterm"
+  // Capture-driven service behaviours (shared/real-captures), drawn from their own stream:
+  /** O2: actions linger InProgress after their last command, so our cancels can race the completion. */
+  | "cancelRace"
+  /** O2: someone else cancels our action after its commands completed. */
+  | "cancelledByOther"
+  /** D5: machine entities leave optional fields out or null. */
+  | "sparseMachine"
+  /** R5: osVersion is a release name (20H2) on Windows 10 devices. */
+  | "releaseName"
+  /** The docs' older service SAS links instead of R3's user-delegation ones. */
+  | "serviceSasLinks"
+  /** The older fixed 7-digit timestamps instead of the captured 2–7. */
+  | "fixed7Timestamps"
+  /** `JSON.stringify` transcripts on some scripts (the captured layout is the default). */
+  | "compactTranscript"
+  /**
+   * docs #5907: a duplicate submission answered with the existing (someone else's) action. Excluded by
+   * default (DEFAULT_EXCLUDED) until the client checks a returned action is its own (issue 13 point 3).
+   */
+  | "duplicateReturnsExisting";
+
+/**
+ * Families drawn but not switched on unless a caller asks (`exclude: []`, or for `npm run chaos`
+ * `CHAOS_INCLUDE=duplicateReturnsExisting`, comma-separated).
+ */
+export const DEFAULT_EXCLUDED: readonly PlannedFault[] = ["duplicateReturnsExisting"].filter(
+  (kind) => !(process.env.CHAOS_INCLUDE ?? "").split(",").includes(kind),
+) as PlannedFault[];
 
 export interface LibraryFileSpec {
   fileName: string;
@@ -59,6 +93,8 @@ export interface ChaosScenario {
   pollIntervalMs: number;
   /** Faults for `startEmulator({faults})`; throttle storm times are offsets from the run's start. */
   faults: FaultSpec;
+  /** Capture-driven service behaviours for `startEmulator({behaviour})`. */
+  behaviour: BehaviourUpdate;
   linkValidityMs: number;
   planned: PlannedFault[];
   /** Live responses someone else starts before the run (the run must wait for or report them, never cancel them). */
@@ -84,7 +120,7 @@ export interface ScenarioOptions {
   faultRate?: number;
   /** Upper bound for a kill delay, real ms (runs are short at high clock scale). */
   maxKillDelayMs?: number;
-  /** Fault families never switched on (e.g. while a bug they expose is open). */
+  /** Fault families never switched on (e.g. while a bug they expose is open). Default DEFAULT_EXCLUDED. */
   exclude?: readonly PlannedFault[];
 }
 
@@ -155,16 +191,22 @@ export function generateScenario(seed: number, options: ScenarioOptions = {}): C
   const rngSteps = root.fork("steps");
   const rngFaults = root.fork("faults");
   const rngKills = root.fork("kills");
+  // Forked last, so the capture-driven draws leave every earlier stream (and each seed's scenario) as it was.
+  const rngCaptures = root.fork("captures");
   const maxDevices = options.maxDevices ?? 8;
   const faultRate = options.faultRate ?? 0.35;
   const planned: PlannedFault[] = [];
-  const excluded = new Set(options.exclude ?? []);
-  const on = (kind: PlannedFault, p = faultRate): boolean => {
-    // Always draw, so excluding a family does not shift the rest of the scenario.
-    const yes = rngFaults.chance(p) && !excluded.has(kind);
-    if (yes) planned.push(kind);
-    return yes;
-  };
+  const excluded = new Set(options.exclude ?? DEFAULT_EXCLUDED);
+  const drawOn =
+    (rng: Rng) =>
+    (kind: PlannedFault, p = faultRate): boolean => {
+      // Always draw, so excluding a family does not shift the rest of the scenario.
+      const yes = rng.chance(p) && !excluded.has(kind);
+      if (yes) planned.push(kind);
+      return yes;
+    };
+  const on = drawOn(rngFaults);
+  const onCapture = drawOn(rngCaptures);
 
   const steps = generateSteps(rngSteps, options.maxSteps ?? 5);
   const timeoutMs = rngFaults.int(20, 45) * MINUTE;
@@ -222,6 +264,8 @@ export function generateScenario(seed: number, options: ScenarioOptions = {}): C
     }
     devices.push(device);
   }
+
+  const behaviour = captureVariants(devices, rngCaptures, onCapture, faultRate);
 
   const faults: FaultSpec = { seed: rngFaults.nextUint32() };
   if (on("serverErrors")) faults.serverErrorRate = rngFaults.int(2, 15) / 100;
@@ -348,6 +392,7 @@ export function generateScenario(seed: number, options: ScenarioOptions = {}): C
     timeoutMs,
     pollIntervalMs,
     faults,
+    behaviour,
     linkValidityMs,
     planned,
     foreign,
@@ -358,4 +403,79 @@ export function generateScenario(seed: number, options: ScenarioOptions = {}): C
     jsonOutput: rngKills.chance(0.7),
     fileSha256,
   };
+}
+
+/** D5/R5 fields a chaos device may leave out or null (never `id`; names are not used to target). */
+const SPARSE: readonly MachineField[] = [
+  "onboardingStatus",
+  "healthStatus",
+  "osVersion",
+  "osBuild",
+  "version",
+  "osPlatform",
+  "agentVersion",
+  "lastIpAddress",
+  "lastSeen",
+  "computerDnsName",
+  "rbacGroupName",
+  "machineTags",
+];
+
+/**
+ * The service behaviours the captures showed, switched on per scenario from their own stream: the
+ * emulator's `behaviour` plus per-device variants (sparse entities, release names, foreign cancels,
+ * transcript layouts).
+ */
+function captureVariants(
+  devices: DeviceSpec[],
+  rng: Rng,
+  on: (kind: PlannedFault, p?: number) => boolean,
+  faultRate: number,
+): BehaviourUpdate {
+  const behaviour: BehaviourUpdate = {};
+  if (on("cancelRace", faultRate / 2)) {
+    behaviour.completionLag = {
+      rate: rng.int(3, 8) / 10,
+      minMs: 5 * SECOND,
+      maxMs: rng.int(20, 90) * SECOND,
+    };
+  }
+  if (on("duplicateReturnsExisting", faultRate / 2)) {
+    behaviour.duplicateReturnsExisting = { rate: rng.int(3, 10) / 10, status: rng.chance(0.5) ? 201 : 200 };
+  }
+  if (on("serviceSasLinks", faultRate / 2)) behaviour.linkStyle = "serviceSas";
+  if (on("fixed7Timestamps", faultRate / 3)) behaviour.timestampDigits = "fixed7";
+  const sparse = on("sparseMachine");
+  const release = on("releaseName", faultRate / 2);
+  const foreignCancel = on("cancelledByOther", faultRate / 3);
+  const compact = on("compactTranscript", faultRate / 2);
+  for (const device of devices) {
+    // Every draw happens whatever is on, so one family never shifts another's devices.
+    const sparseDraw = rng.chance(0.5);
+    const absent = SPARSE.filter(() => rng.chance(0.3));
+    const nulled = SPARSE.filter((f) => !absent.includes(f) && rng.chance(0.15));
+    const releaseDraw = rng.chance(0.5);
+    const releasePick = rng.pick([
+      { osVersion: "20H2", osBuild: 19042 },
+      { osVersion: "21H2", osBuild: 19044 },
+      { osVersion: "22H2" }, // no osBuild: the release name is all the client has
+    ]);
+    const cancelDraw = rng.chance(0.4);
+    const afterMs = rng.int(1, 8) * SECOND;
+    const compactDraw = rng.chance(0.5);
+    if (sparse && sparseDraw) {
+      if (absent.length > 0) device.absentFields = absent;
+      if (nulled.length > 0) device.nullFields = nulled;
+    }
+    if (release && releaseDraw) Object.assign(device, { osPlatform: "Windows10", ...releasePick });
+    if (foreignCancel && cancelDraw && !device.offline) {
+      device.cancelledByOther = {
+        requestor: "analyst@contoso.com",
+        comment: "chaos: cancelled in the portal",
+        afterMs,
+      };
+    }
+    if (compact && compactDraw) device.transcriptLayout = "compact";
+  }
+  return behaviour;
 }
