@@ -15,6 +15,7 @@ import {
   parseCloudName,
 } from "../shared/config/clouds.js";
 import { InputError, ValidationError, type ValidationIssue } from "../shared/errors.js";
+import { type GitHubInputs, readGitHubInputs } from "./github/inputs.js";
 
 export type AuthMode = "auto" | "oidc" | "secret" | "certificate" | "token";
 export type FailOn = "any" | "all" | "never";
@@ -22,7 +23,9 @@ export type FailOn = "any" | "all" | "never";
 export type RunbookSource =
   | { kind: "path"; path: string }
   | { kind: "inline"; text: string }
-  | { kind: "commands"; text: string };
+  | { kind: "commands"; text: string }
+  /** ChatOps (the comment names the runbook), resume-from (the pending run has it), find-pending. */
+  | { kind: "none" };
 
 export interface ActionInputs {
   runbook: RunbookSource;
@@ -45,6 +48,7 @@ export interface ActionInputs {
   dryRun: boolean;
   /** Folder relative runbook paths resolve from. */
   workspace: string;
+  github: GitHubInputs;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -103,12 +107,40 @@ function parseChoice<T extends string>(
   return fallback;
 }
 
-function readRunbookSource(env: Env, workspace: string, issues: ValidationIssue[]): RunbookSource {
+/** Which input, if any, supplies the runbook instead of `runbook` / `commands`. */
+function externalSource(gh: GitHubInputs): string | null {
+  if (gh.findPending) return "find-pending";
+  if (gh.resumeFrom) return "resume-from";
+  if (gh.chatops) return "chatops";
+  return null;
+}
+
+function readRunbookSource(
+  env: Env,
+  workspace: string,
+  external: string | null,
+  issues: ValidationIssue[],
+): RunbookSource {
   // Block scalars keep their line breaks: do not trim inline YAML (indentation matters).
   const runbook = raw(env, "runbook");
   const commands = raw(env, "commands");
   const hasRunbook = runbook.trim() !== "";
   const hasCommands = commands.trim() !== "";
+  if (external !== null) {
+    const given = ["runbook", "commands", "machine-ids"].filter((n) => raw(env, n).trim() !== "");
+    for (const name of given) {
+      issues.push({
+        path: name,
+        message:
+          external === "chatops"
+            ? "not with `chatops`: the comment names the runbook (from `runbook-dir`) and the device ids"
+            : external === "resume-from"
+              ? "not with `resume-from`: the pending run's folder holds its runbook and devices"
+              : "not with `find-pending`, which only lists pending runs",
+      });
+    }
+    return { kind: "none" };
+  }
   if (hasRunbook && hasCommands) {
     issues.push({
       path: "runbook",
@@ -140,6 +172,7 @@ function readRunbookSource(env: Env, workspace: string, issues: ValidationIssue[
 }
 
 function readMachineIds(env: Env, source: RunbookSource, issues: ValidationIssue[]): string[] {
+  if (source.kind === "none") return [];
   const given = splitList(raw(env, "machine-ids"));
   const bad = given.filter((id) => !MACHINE_ID.test(id.toLowerCase()));
   const ids = [...new Set(given.map((id) => id.toLowerCase()))];
@@ -285,14 +318,20 @@ function readRetention(env: Env, issues: ValidationIssue[]): number {
  * runs tells them apart), steps (GITHUB_ACTION) and re-runs (GITHUB_RUN_ATTEMPT), yet stable for one
  * attempt so a retry of the upload hits the same name.
  */
-export function defaultArtifactName(env: Env, source: RunbookSource, machineIds: string[]): string {
+export function defaultArtifactName(
+  env: Env,
+  source: RunbookSource,
+  machineIds: string[],
+  extra = "",
+): string {
   const job = env["GITHUB_JOB"] || "job";
   const attempt = env["GITHUB_RUN_ATTEMPT"] || "1";
   const basis = JSON.stringify([
     source.kind,
-    source.kind === "path" ? source.path : source.text,
+    source.kind === "path" ? source.path : source.kind === "none" ? "" : source.text,
     machineIds,
     env["GITHUB_ACTION"] ?? "",
+    ...(extra ? [extra] : []),
   ]);
   const hash = createHash("sha256").update(basis).digest("hex").slice(0, 8);
   return sanitizeArtifactName(`mde-lr-${job}-attempt${attempt}-${hash}`);
@@ -306,10 +345,17 @@ function readArtifactName(
   env: Env,
   source: RunbookSource,
   machineIds: string[],
+  gh: GitHubInputs,
   issues: ValidationIssue[],
 ): string {
   const v = text(env, "artifact-name");
-  if (v === null) return defaultArtifactName(env, source, machineIds);
+  if (v === null) {
+    // Legs that resume different runs, or commands from different comments, get different names.
+    const extra = gh.resumeFrom
+      ? JSON.stringify(gh.resumeFrom)
+      : (gh.run.comment?.commentId.toString() ?? "");
+    return defaultArtifactName(env, source, machineIds, extra);
+  }
   const bad = [...new Set(v.match(ARTIFACT_NAME_FORBIDDEN) ?? [])];
   if (bad.length > 0) {
     issues.push({
@@ -332,7 +378,16 @@ function defaultOutputDir(env: Env, name: string): string {
 export function readInputs(env: Env): ActionInputs {
   const issues: ValidationIssue[] = [];
   const workspace = env["GITHUB_WORKSPACE"] || process.cwd();
-  const runbook = readRunbookSource(env, workspace, issues);
+  const github = readGitHubInputs(
+    env,
+    {
+      text: (name) => text(env, name),
+      boolean: (name, fallback) => parseBoolean(env, name, fallback, issues),
+    },
+    workspace,
+    issues,
+  );
+  const runbook = readRunbookSource(env, workspace, externalSource(github), issues);
   const machineIds = readMachineIds(env, runbook, issues);
   const cloudText = text(env, "cloud");
   const cloud = cloudText === null ? "public" : collect(issues, "public", () => parseCloudName(cloudText));
@@ -358,10 +413,13 @@ export function readInputs(env: Env): ActionInputs {
   const clientSecret = text(env, "client-secret");
   const clientCertificate = readCertificate(text(env, "client-certificate"), workspace, issues);
   const accessToken = text(env, "access-token");
-  const auth = readAuth(env, { tenantId, clientId, clientSecret, clientCertificate, accessToken }, issues);
+  // find-pending only talks to GitHub: no Defender sign-in to check.
+  const auth = github.findPending
+    ? "token"
+    : readAuth(env, { tenantId, clientId, clientSecret, clientCertificate, accessToken }, issues);
   const audience = text(env, "audience") ?? cloudProfile(cloud).oidcAudience;
   const uploadArtifact = parseBoolean(env, "upload-artifact", true, issues);
-  const artifactName = readArtifactName(env, runbook, machineIds, issues);
+  const artifactName = readArtifactName(env, runbook, machineIds, github, issues);
   const retentionDays = readRetention(env, issues);
   const failOn = parseChoice(env, "fail-on", ["any", "all", "never"], "any", issues);
   const dryRun = parseBoolean(env, "dry-run", false, issues);
@@ -389,5 +447,6 @@ export function readInputs(env: Env): ActionInputs {
     failOn,
     dryRun,
     workspace,
+    github,
   };
 }

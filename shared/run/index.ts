@@ -137,6 +137,8 @@ export async function startRun(ctx: RunContext, options: StartRunOptions): Promi
     devices: planFile.devices.length,
     actions: planFile.devices.reduce((n, d) => n + d.actions.length, 0),
     skipped: planFile.skipped.length,
+    machines: planFile.devices.map((d) => ({ machineId: d.machineId, computerDnsName: d.computerDnsName })),
+    etaSeconds: plan.eta.seconds,
   });
   for (const w of planFile.warnings) emitter(ctx)({ type: "warning", message: w });
   return drive(

@@ -35,7 +35,17 @@ export interface StartRunOptions {
 }
 
 export type RunEvent =
-  | { type: "planned"; runId: string; devices: number; actions: number; skipped: number }
+  | {
+      type: "planned";
+      runId: string;
+      devices: number;
+      actions: number;
+      skipped: number;
+      /** The planned devices, in plan order (front ends show them before anything finishes). */
+      machines?: { machineId: string; computerDnsName: string | null }[];
+      /** The plan's estimate of the run's length in seconds (plan.eta.seconds). */
+      etaSeconds?: number;
+    }
   | { type: "submitted"; machineId: string; actionId: string; step: number }
   | { type: "status"; machineId: string; actionId: string; status: string }
   | { type: "collected"; machineId: string; step: number; file: string; bytes: number }
