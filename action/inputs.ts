@@ -350,10 +350,14 @@ function readArtifactName(
 ): string {
   const v = text(env, "artifact-name");
   if (v === null) {
-    // Legs that resume different runs, or commands from different comments, get different names.
-    const extra = gh.resumeFrom
-      ? JSON.stringify(gh.resumeFrom)
-      : (gh.run.comment?.commentId.toString() ?? "");
+    // Matrix legs that differ only in the tenant (an MSSP's one runbook for many tenants), legs that
+    // resume different runs, and commands from different comments get different names.
+    const tenant = ["tenant-id", "client-id", "api-url", "region"].map((n) => text(env, n) ?? "");
+    const extra = JSON.stringify([
+      ...(tenant.some((t) => t !== "") ? tenant : []),
+      gh.resumeFrom ?? "",
+      gh.run.comment?.commentId ?? "",
+    ]);
     return defaultArtifactName(env, source, machineIds, extra);
   }
   const bad = [...new Set(v.match(ARTIFACT_NAME_FORBIDDEN) ?? [])];

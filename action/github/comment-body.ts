@@ -100,17 +100,23 @@ function stepsCell(m: MachineReport): string {
     .map((c) => {
       const what = `${c.step}. ${escapeHtml(c.type)}`;
       const exit = c.exitCode !== null ? ` (exit ${c.exitCode})` : "";
-      return `${state(c.status)} ${what}${exit}`;
+      return `${what} ${state(c.status)}${exit}`;
     })
     .join("<br>");
+}
+
+/** PowerShell transcripts open with a line naming the transcript file; it says nothing. */
+function transcript(text: string | null): string | null {
+  return text ? text.replace(/^\s*Transcript started, output file is [^\n]*\n?/, "") : text;
 }
 
 function detailCell(m: MachineReport): string {
   if (m.error) return `${deviceText(m.error.code, 60)} ${deviceText(m.error.message)}`;
   const failed = m.commands.find((c) => c.errors.length > 0 || c.status === "failed");
-  if (failed) return deviceText(failed.errors.join("; ") || failed.stderr || failed.stdout);
-  const out = m.commands.find((c) => c.stdout);
-  return deviceText(out?.stdout ?? null);
+  if (failed)
+    return deviceText(failed.errors.join("; ") || transcript(failed.stderr) || transcript(failed.stdout));
+  const out = m.commands.find((c) => transcript(c.stdout));
+  return deviceText(transcript(out?.stdout ?? null));
 }
 
 function finalRows(report: RunReport): string[] {
