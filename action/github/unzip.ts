@@ -22,7 +22,9 @@ export async function extractZipInside(
 ): Promise<{ files: number; bytes: number }> {
   mkdirSync(dest, { recursive: true });
   if (readdirSync(dest).length > 0) throw new InputError("resume-from", `${dest} must be an empty folder`);
-  const yauzl = await import("yauzl");
+  // yauzl is CommonJS: its functions are on the namespace's default export once bundled.
+  const mod = await import("yauzl");
+  const yauzl = (mod as { default?: typeof mod }).default ?? mod;
   const zip = await yauzl.openPromise(zipFile, {
     lazyEntries: true,
     autoClose: false,
