@@ -24,7 +24,7 @@ export async function extractZipInside(
   if (readdirSync(dest).length > 0) throw new InputError("resume-from", `${dest} must be an empty folder`);
   // yauzl is CommonJS: its functions are on the namespace's default export once bundled.
   const mod = await import("yauzl");
-  const yauzl = (mod as { default?: typeof mod }).default ?? mod;
+  const yauzl: typeof mod = (mod as unknown as { default?: typeof mod }).default ?? mod;
   const zip = await yauzl.openPromise(zipFile, {
     lazyEntries: true,
     autoClose: false,
