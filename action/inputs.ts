@@ -15,9 +15,24 @@ import {
   parseCloudName,
 } from "../shared/config/clouds.js";
 import { InputError, ValidationError, type ValidationIssue } from "../shared/errors.js";
+import { type AuthMode, readAuth, readCertificate } from "./auth-inputs.js";
 import { type GitHubInputs, readGitHubInputs } from "./github/inputs.js";
+import {
+  ARTIFACT_NAME_FORBIDDEN,
+  DOMAIN,
+  type Env,
+  GUID,
+  MACHINE_ID,
+  parseBoolean,
+  parseChoice,
+  raw,
+  splitList,
+  text,
+} from "./input-values.js";
 
-export type AuthMode = "auto" | "oidc" | "secret" | "certificate" | "token";
+export type { AuthMode } from "./auth-inputs.js";
+export { type Env, inputKey, splitList } from "./input-values.js";
+
 export type FailOn = "any" | "all" | "never";
 
 export type RunbookSource =
@@ -49,62 +64,6 @@ export interface ActionInputs {
   /** Folder relative runbook paths resolve from. */
   workspace: string;
   github: GitHubInputs;
-}
-
-export type Env = Record<string, string | undefined>;
-
-/** `@actions/core` getInput's key: spaces become `_`, upper-cased, hyphens kept (`INPUT_CLIENT-ID`). */
-export function inputKey(name: string): string {
-  return `INPUT_${name.replace(/ /g, "_").toUpperCase()}`;
-}
-
-function raw(env: Env, name: string): string {
-  return env[inputKey(name)] ?? "";
-}
-
-function text(env: Env, name: string): string | null {
-  const v = raw(env, name).trim();
-  return v === "" ? null : v;
-}
-
-const MACHINE_ID = /^[0-9a-f]{40}$/;
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DOMAIN = /^(?=.{3,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/i;
-/** Characters the artifact service rejects in names (@actions/artifact path-and-artifact-name-validation). */
-const ARTIFACT_NAME_FORBIDDEN = /["':<>|*?\r\n\\/]/g;
-
-/** Splits a newline/comma separated list, dropping blanks and duplicates (order kept). */
-export function splitList(value: string): string[] {
-  const seen = new Set<string>();
-  for (const part of value.split(/[\n,]/)) {
-    const v = part.trim();
-    if (v !== "") seen.add(v);
-  }
-  return [...seen];
-}
-
-function parseBoolean(env: Env, name: string, fallback: boolean, issues: ValidationIssue[]): boolean {
-  const v = text(env, name);
-  if (v === null) return fallback;
-  if (/^true$/i.test(v)) return true;
-  if (/^false$/i.test(v)) return false;
-  issues.push({ path: name, message: `must be true or false, got "${v}"` });
-  return fallback;
-}
-
-function parseChoice<T extends string>(
-  env: Env,
-  name: string,
-  allowed: readonly T[],
-  fallback: T,
-  issues: ValidationIssue[],
-): T {
-  const v = text(env, name);
-  if (v === null) return fallback;
-  const hit = allowed.find((a) => a === v.toLowerCase());
-  if (hit) return hit;
-  issues.push({ path: name, message: `must be one of ${allowed.join(", ")}; got "${v}"` });
-  return fallback;
 }
 
 /** Which input, if any, supplies the runbook instead of `runbook` / `commands`. */
@@ -204,98 +163,6 @@ function collect<T>(issues: ValidationIssue[], fallback: T, fn: () => T): T {
     issues.push({ path: error.field, message: error.message.slice(error.field.length + 2) });
     return fallback;
   }
-}
-
-/** Auth mode after `auto` is resolved, with the fields each mode needs. */
-function readAuth(
-  env: Env,
-  values: {
-    tenantId: string | null;
-    clientId: string | null;
-    clientSecret: string | null;
-    clientCertificate: unknown;
-    accessToken: string | null;
-  },
-  issues: ValidationIssue[],
-): Exclude<AuthMode, "auto"> {
-  const requested = parseChoice(
-    env,
-    "auth",
-    ["auto", "oidc", "secret", "certificate", "token"],
-    "auto",
-    issues,
-  );
-  const canOidc = Boolean(env["ACTIONS_ID_TOKEN_REQUEST_URL"] && env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"]);
-  let mode: Exclude<AuthMode, "auto">;
-  if (requested !== "auto") mode = requested;
-  else if (values.accessToken) mode = "token";
-  else if (values.clientSecret) mode = "secret";
-  else if (values.clientCertificate) mode = "certificate";
-  else if (values.clientId && canOidc) mode = "oidc";
-  else {
-    issues.push({
-      path: "auth",
-      message: canOidc
-        ? "no credentials: set `client-id` and `tenant-id` for OIDC (federated credential), or `client-secret`, `client-certificate` or `access-token`"
-        : "no credentials: for OIDC grant the job `permissions: id-token: write` and set `client-id` and `tenant-id`; otherwise set `client-secret`, `client-certificate` or `access-token` from secrets",
-    });
-    return "oidc";
-  }
-  const need = (field: string, value: string | null, why: string) => {
-    if (!value) issues.push({ path: field, message: `required for auth: ${mode} (${why})` });
-  };
-  if (mode !== "token") {
-    need("tenant-id", values.tenantId, "the Entra tenant of the app registration");
-    need("client-id", values.clientId, "the app registration's application (client) id");
-  }
-  if (mode === "secret") need("client-secret", values.clientSecret, "pass it from secrets.*");
-  if (mode === "certificate" && !values.clientCertificate) {
-    issues.push({
-      path: "client-certificate",
-      message: "required for auth: certificate (PEM with key, from secrets.*)",
-    });
-  }
-  if (mode === "token") need("access-token", values.accessToken, "a bearer token for the MDE API");
-  if (mode === "oidc" && !canOidc) {
-    issues.push({
-      path: "auth",
-      message:
-        "oidc needs an ID token but ACTIONS_ID_TOKEN_REQUEST_URL is not set: add `permissions: id-token: write` to the job (pull requests from forks never get one)",
-    });
-  }
-  return mode;
-}
-
-function readCertificate(
-  value: string | null,
-  workspace: string,
-  issues: ValidationIssue[],
-): { pem: string } | { path: string } | null {
-  if (value === null) return null;
-  if (value.includes("-----BEGIN")) {
-    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(value)) {
-      issues.push({
-        path: "client-certificate",
-        message: "the PEM has no private key; include both the certificate and its key",
-      });
-    }
-    return { pem: value };
-  }
-  // Not PEM text: a path to a PEM file (a secret written to disk by an earlier step).
-  if (value.includes("\n")) {
-    issues.push({ path: "client-certificate", message: "expected PEM text (-----BEGIN ...) or a file path" });
-    return null;
-  }
-  const abs = path.resolve(workspace, value);
-  if (!existsSync(abs)) {
-    issues.push({
-      path: "client-certificate",
-      message:
-        "neither PEM text nor an existing file; pass the PEM from secrets.* or write it to a file first",
-    });
-    return null;
-  }
-  return { path: abs };
 }
 
 function readRetention(env: Env, issues: ValidationIssue[]): number {

@@ -17,7 +17,9 @@ interface ActionYml {
 
 const yml = parse(readFileSync("action.yml", "utf8")) as ActionYml;
 const source = readFileSync("action/inputs.ts", "utf8");
-const githubSource = readFileSync("action/github/inputs.ts", "utf8");
+const githubSource = ["action/github/inputs.ts", "action/auth-inputs.ts"]
+  .map((f) => readFileSync(f, "utf8"))
+  .join("\n");
 
 describe("action.yml", () => {
   it("runs on node24 with main and post entries that exist", () => {
