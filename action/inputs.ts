@@ -294,6 +294,12 @@ export function readInputs(env: Env): ActionInputs {
   const retentionDays = readRetention(env, issues);
   const failOn = parseChoice(env, "fail-on", ["any", "all", "never"], "any", issues);
   const dryRun = parseBoolean(env, "dry-run", false, issues);
+  if (dryRun && github.resumeFrom) {
+    issues.push({
+      path: "dry-run",
+      message: "cannot be combined with `resume-from`: a resumed run was planned already",
+    });
+  }
   const outDirInput = text(env, "output-dir");
   const outputDir = outDirInput ? path.resolve(workspace, outDirInput) : defaultOutputDir(env, artifactName);
 
