@@ -15,6 +15,7 @@ import { readZip } from "./harness/zip.js";
 
 const WS1 = machineIdFor("ws1.contoso.local");
 const WS2 = machineIdFor("ws2.contoso.local");
+const OFFLINE = machineIdFor("ws3.contoso.local");
 const HOSTILE = "done <img src=x onerror=alert(1)> @octocat #1 [click](https://evil.example) **x**";
 let world: GitHubWorld;
 
@@ -33,7 +34,11 @@ beforeAll(async () => {
   });
   world = await startGitHubWorld(
     {
-      devices: [device("ws1.contoso.local", 200), device("ws2.contoso.local", 1_500)],
+      devices: [
+        device("ws1.contoso.local", 200),
+        device("ws2.contoso.local", 1_500),
+        { ...device("ws3.contoso.local", 200), offline: true },
+      ],
       library: [{ fileName: "collect.ps1", content: "Get-Process" }],
       pickupDelayMs: 100,
     },
@@ -143,6 +148,32 @@ describe("results on the incident issue", { timeout: 120_000 }, () => {
       commentId: number;
     };
     expect(record).toMatchObject({ issue: 7, commentId: comment.id });
+  });
+
+  it("a cancelled job: the post step writes the cancelled state into the same comment", async () => {
+    const runner = world.ghRunner({ event: { name: "issues", payload: issuesEvent(7) } });
+    const inputs = {
+      runbook: RUNBOOK.replace(`[${WS1}, ${WS2}]`, `[${OFFLINE}]`),
+      ...secretInputs(world.emu),
+      "github-token": GH_TOKEN,
+      "issue-labels": "true",
+      "upload-artifact": "false",
+    };
+    const main = runner.start("main", inputs);
+    await main.waitForLog(new RegExp(`Submitted step \\d+ to ${OFFLINE}`), 30_000);
+    await main.waitForLog("Incident comment on issue #7", 10_000);
+    main.child.kill("SIGINT");
+    const stopped = await main.result;
+    expect(stopped.exitCode).not.toBe(0);
+    const post = await runner.run("post", inputs);
+    // A cancelled run fails the step (fail-on); the comment still gets its final state.
+    expect(post.exitCode, post.log).toBe(1);
+    expect(post.log).toContain("the run was cancelled");
+    const runId = /mde-lr:run=(\S+) -->/.exec(botComments(7).at(-1)?.body ?? "")?.[1] ?? "";
+    const mine = world.gh.comments.filter((c) => c.body.includes(`mde-lr:run=${runId}`));
+    expect(mine).toHaveLength(1);
+    expect(mine[0]?.body).toContain("🚫 cancelled");
+    expect([...(world.gh.labels.get(7) ?? [])]).toEqual(["mde-lr:cancelled"]);
   });
 
   it("without issues: write the step says so and still succeeds", async () => {
