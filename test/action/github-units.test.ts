@@ -24,7 +24,7 @@ import { roleRank } from "../../action/github/permission.js";
 import { chainArtifactName, parseChainName } from "../../action/github/resume.js";
 import { extractZipInside } from "../../action/github/unzip.js";
 import { ACTION_COMMENT_MAX, githubComment } from "../../action/runbook-source.js";
-import { actionComment } from "../../shared/run/tag.js";
+import { actionComment } from "../../shared/run/index.js";
 import { command, machine, report } from "./harness/report-fixture.js";
 import { writeZip } from "./harness/zip-writer.js";
 
