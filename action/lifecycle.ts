@@ -9,7 +9,7 @@ import type { OidcAssertion } from "./connection.js";
 import { type Env, inputKey } from "./inputs.js";
 import { createMasker } from "./masking.js";
 
-const SECRET_INPUTS = ["client-secret", "client-certificate", "access-token"];
+const SECRET_INPUTS = ["client-secret", "client-certificate", "access-token", "github-token"];
 
 /**
  * Masks the secret inputs at once (before validation could quote them) and every secret the core

@@ -11,7 +11,13 @@ import { createMdeClient } from "../shared/api/client.js";
 import { exitCodeFor } from "../shared/errors.js";
 import type { RunReport } from "../shared/report/types.js";
 import { cancelRun, PLAN_FILE, readReport } from "../shared/run/index.js";
+import type { UploadOutcome } from "./artifact.js";
 import { connectionOptions, githubOidcAssertion, type OidcAssertion } from "./connection.js";
+import { createGitHubClient } from "./github/client.js";
+import { publishedArtifactName } from "./github/resume.js";
+import { readRunRecord } from "./github/run-record.js";
+import { GitHubSide } from "./github/side.js";
+import type { ActionInputs } from "./inputs.js";
 import { readInputs } from "./inputs.js";
 import { installMasking, reportFailure } from "./lifecycle.js";
 import { publishResults } from "./publish.js";
@@ -39,6 +45,34 @@ async function cancelWithin(
     return await readReport(outDir);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** The incident comment of a run main could not finish: its final (cancelled) state. */
+async function finishOnIssue(
+  inputs: ActionInputs,
+  outDir: string,
+  report: RunReport,
+  upload: UploadOutcome | null,
+  artifactNote: string | null,
+  artifactName: string,
+): Promise<void> {
+  const record = readRunRecord(outDir);
+  const gh = inputs.github;
+  if (!record || !gh.token || !gh.comment || (gh.issue ?? record.issue) === null) return;
+  try {
+    const side = new GitHubSide({
+      gh,
+      client: await createGitHubClient(gh.token),
+      outDir,
+      record,
+      runbookName: report.runbook,
+      artifactName: inputs.uploadArtifact ? artifactName : null,
+      runId: report.runId,
+    });
+    await side.finish(report, upload, artifactNote);
+  } catch (error) {
+    core.warning(`Incident comment not updated: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
@@ -70,7 +104,16 @@ export async function runPostStep(env: NodeJS.ProcessEnv = process.env): Promise
       const report = await cancelWithin(POST_CANCEL_BUDGET_MS, () => cancelRun({ api }, outDir), outDir);
       core.info(`Run ${report.runId}: ${report.status}; ${JSON.stringify(report.counts)}`);
       // Outputs of a post step are not visible to later steps; the summary and artifact are what count.
-      const { failure } = await publishResults(inputs, report, env, { setOutputs: false });
+      const artifactName = publishedArtifactName(inputs, report);
+      const { failure, upload, artifactNote } = await publishResults(
+        { ...inputs, artifactName },
+        report,
+        env,
+        {
+          setOutputs: false,
+        },
+      );
+      await finishOnIssue(inputs, outDir, report, upload, artifactNote, artifactName);
       if (failure) core.setFailed(failure);
     } finally {
       await api.close();

@@ -50,6 +50,8 @@ export function actionIdsByDevice(report: RunReport): Record<string, string[]> {
 export interface PublishResult {
   upload: UploadOutcome | null;
   failure: string | null;
+  /** Why there is no artifact link (upload off or failed), for the incident comment. */
+  artifactNote: string | null;
 }
 
 export async function publishResults(
@@ -106,5 +108,5 @@ export async function publishResults(
   let failure = failureReason(report, inputs.failOn);
   if (!failure && upload && !upload.ok)
     failure = "the results could not be uploaded (they are still on disk)";
-  return { upload, failure };
+  return { upload, failure, artifactNote };
 }

@@ -7,6 +7,7 @@ import { parseDocument } from "yaml";
 import { ValidationError } from "../shared/errors.js";
 import { defaultOptionsFor, loadRunbook, parseRunbook, parseSteps } from "../shared/runbook/index.js";
 import type { Runbook } from "../shared/runbook/types.js";
+import { readRunEnvironment, runUrl } from "./github/event.js";
 import type { Env, RunbookSource } from "./inputs.js";
 
 /** Runbook names allow letters, digits, '.', '_' and '-' (runbook schema). */
@@ -15,13 +16,34 @@ function runName(env: Env): string {
   return `workflow-${job || "step"}`.slice(0, 100);
 }
 
-/** Audit trail on every machine action: which repository, run and person started it. */
-export function githubComment(env: Env): string | null {
+/**
+ * Cap on the action's part of every machine action's Comment. The service's limit on `Comment` is not
+ * documented (mde-api.md is silent; the captures show only short comments), so stay far below the
+ * lengths seen in the wild. The core appends its run tag `[mde-lr:<runId>/<steps>]` after this text and
+ * never cuts it (the run finds its own actions by it); RUN_TAG_ROOM keeps room for the longest tag.
+ */
+export const ACTION_COMMENT_MAX = 400;
+const RUN_TAG_ROOM = 48;
+
+/**
+ * Audit trail on every machine action: the runbook's own comment (cut first), then which repository,
+ * workflow run attempt and person started it, ending with the run URL so an analyst in the Defender
+ * portal can open the workflow run that sent it.
+ */
+export function githubComment(env: Env, runbookComment: string | null = null): string | null {
   const repo = env["GITHUB_REPOSITORY"];
-  if (!repo) return null;
-  const run = env["GITHUB_RUN_ID"] ? ` run ${env["GITHUB_RUN_ID"]}/${env["GITHUB_RUN_ATTEMPT"] ?? "1"}` : "";
-  const actor = env["GITHUB_ACTOR"] ? ` by ${env["GITHUB_ACTOR"]}` : "";
-  return `GitHub Actions ${repo}${run}${actor}`.slice(0, 1000);
+  const user = (runbookComment ?? "").replace(/\s+/g, " ").trim();
+  if (!repo) return user || null;
+  const run = readRunEnvironment(env);
+  const url = runUrl(run);
+  const actor = run.actor ? ` by ${run.actor}` : "";
+  const pointer = url ? `GitHub Actions${actor}: ${url}` : `GitHub Actions ${repo}${actor}`;
+  const budget = ACTION_COMMENT_MAX - RUN_TAG_ROOM;
+  if (pointer.length >= budget) return pointer.slice(0, budget);
+  if (!user) return pointer;
+  const room = budget - pointer.length - 3;
+  const cut = user.length > room ? `${user.slice(0, Math.max(0, room - 1))}…` : user;
+  return cut ? `${cut} | ${pointer}` : pointer;
 }
 
 function parseCommandsYaml(text: string): unknown {
@@ -62,7 +84,7 @@ export async function loadActionRunbook(
     baseDir = path.dirname(source.path);
   } else if (source.kind === "inline") {
     runbook = parseRunbook(source.text, { sourcePath: "input runbook", baseDir: workspace });
-  } else {
+  } else if (source.kind === "commands") {
     const steps = parseSteps(parseCommandsYaml(source.text), "commands");
     runbook = {
       name: runName(env),
@@ -72,7 +94,11 @@ export async function loadActionRunbook(
       library: [],
       options: defaultOptionsFor(machineIds.length),
     };
+  } else {
+    throw new ValidationError("runbook", [
+      { path: "runbook", message: "no runbook to load (internal: source none)" },
+    ]);
   }
-  if (runbook.comment === null) runbook = { ...runbook, comment: githubComment(env) };
+  runbook = { ...runbook, comment: githubComment(env, runbook.comment) };
   return { runbook, baseDir };
 }

@@ -17,7 +17,7 @@
  * (small scripts on online devices) to the 10-minute RunScript limit; offline devices queue for hours.
  */
 import type { Limits, RunbookOptions } from "../runbook/types.js";
-import type { EtaEstimate, PlannedDevice } from "./types.js";
+import type { EtaEstimate } from "./types.js";
 
 export const ASSUMED_SESSION_BASE_SECONDS = 60;
 export const ASSUMED_COMMAND_SECONDS = 60;
@@ -32,8 +32,8 @@ export function assumedSessionSeconds(commands: number): number {
 }
 
 export function estimateEta(
-  devices: readonly PlannedDevice[],
-  options: RunbookOptions,
+  devices: readonly { actions: readonly { commands: readonly { type: string }[] }[] }[],
+  options: Pick<RunbookOptions, "pollIntervalMs" | "maxConcurrentSessions" | "canary">,
   /** The quotas the run will enforce (the runbook's stated limits over the client's). */
   limits: Limits,
 ): EtaEstimate & { calls: CallsPerAction } {

@@ -147,6 +147,7 @@ export async function startRun(ctx: RunContext, options: StartRunOptions): Promi
   if (ctx.signal?.aborted) throw new CancelledError("the run was cancelled before anything was submitted");
 
   const journal = Journal.create(outDir, planFile);
+  emitter(ctx)({ type: "started", runId: planFile.runId });
   const runState: RunState = { cancelled: false, finishedAt: null, apiCalls: {} };
   const feed = planningFeed({ plan: planFile, journal, emit: emitter(ctx) }, head, source);
   return drive(

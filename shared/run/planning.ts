@@ -8,6 +8,7 @@
 import type { MdeApi } from "../api/types.js";
 import { CancelledError, MdeLrError } from "../errors.js";
 import { type PlanBatch, planBatches } from "../plan/batches.js";
+import { estimateEta } from "../plan/eta.js";
 import { explainServiceError } from "../plan/explain.js";
 import { targetKey } from "../plan/targets.js";
 import type { TargetSelector } from "../plan/types.js";
@@ -84,6 +85,7 @@ export async function* planningFeed(
         value: u.value,
         message: u.error.message,
       })),
+      etaSeconds: eta(plan, [...plan.devices, ...line.devices]),
     });
     for (const w of line.warnings) emit({ type: "warning", message: w });
     return line.devices;
@@ -114,7 +116,19 @@ export async function* planningFeed(
     devices: plan.devices.length,
     actions: plan.devices.reduce((n, d) => n + d.actions.length, 0),
     skipped: plan.skipped.length,
+    machines: plan.devices.map((d) => ({ machineId: d.machineId, computerDnsName: d.computerDnsName })),
+    etaSeconds: eta(plan, plan.devices),
   });
+}
+
+function eta(plan: RunPlanFile, devices: readonly PlannedDevice[]): number {
+  const o = plan.options;
+  const limits = {
+    submitPerMinute: o.submitPerMinute,
+    callsPerMinute: o.callsPerMinute,
+    callsPerHour: o.callsPerHour,
+  };
+  return estimateEta(devices, o, limits).seconds;
 }
 
 /** Target values the plan has not settled yet, as unresolved entries still to be given a reason. */

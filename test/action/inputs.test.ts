@@ -224,3 +224,70 @@ describe("action inputs", () => {
     expect(defaultArtifactName({ GITHUB_JOB: "a:b/c" }, src, [])).not.toMatch(/[:/]/);
   });
 });
+
+describe("GitHub-side inputs", () => {
+  const base = {
+    GITHUB_WORKSPACE: process.cwd(),
+    GITHUB_REPOSITORY: "contoso/ir-runbooks",
+    [inputKey("access-token")]: "tok-123456",
+  };
+  const issuesOf = (env: Record<string, string>) => {
+    try {
+      readInputs(env);
+      return [];
+    } catch (error) {
+      return (error as ValidationError).issues.map((i) => `${i.path}: ${i.message}`);
+    }
+  };
+
+  it("lists every GitHub-side mistake at once, naming the input", () => {
+    const found = issuesOf({
+      ...base,
+      [inputKey("resume-from")]: "yesterday",
+      [inputKey("detach-after")]: "soon",
+      [inputKey("job-timeout-minutes")]: "5",
+      [inputKey("issue")]: "#abc",
+      [inputKey("chatops-permission")]: "triage",
+      [inputKey("runbook-dir")]: "../elsewhere",
+    });
+    for (const name of [
+      "resume-from",
+      "detach-after",
+      "job-timeout-minutes",
+      "issue",
+      "chatops-permission",
+      "runbook-dir",
+    ]) {
+      expect(
+        found.some((f) => f.startsWith(`${name}:`)),
+        `${name} in ${found.join("\n")}`,
+      ).toBe(true);
+    }
+  });
+
+  it("resume-from takes no runbook, needs a token, and is no dry run", () => {
+    const found = issuesOf({
+      ...base,
+      [inputKey("resume-from")]: "latest",
+      [inputKey("runbook")]: "runbooks/triage.yml",
+      [inputKey("dry-run")]: "true",
+    });
+    expect(found.join("\n")).toContain("runbook: not with `resume-from`");
+    expect(found.join("\n")).toContain("github-token: required");
+    expect(found.join("\n")).toContain("dry-run: cannot be combined with `resume-from`");
+  });
+
+  it("chatops needs an issue_comment event; find-pending needs no Defender credentials", () => {
+    expect(
+      issuesOf({ ...base, [inputKey("chatops")]: "true", [inputKey("github-token")]: "t" }).join("\n"),
+    ).toContain("chatops: needs an `issue_comment` event");
+    const { GITHUB_WORKSPACE, GITHUB_REPOSITORY } = base;
+    const inputs = readInputs({
+      GITHUB_WORKSPACE,
+      GITHUB_REPOSITORY,
+      [inputKey("find-pending")]: "true",
+      [inputKey("github-token")]: "t",
+    });
+    expect(inputs.github.findPending).toBe(true);
+  });
+});

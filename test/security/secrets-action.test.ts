@@ -4,8 +4,11 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_GITHUB_SUBJECT, machineIdFor, startEmulator } from "../../shared/emulator/index.js";
 import type { EmulatorHandle } from "../../shared/emulator/types.js";
+import { issuesEvent } from "../action/harness/github-api.js";
+import { GH_TOKEN, type GitHubWorld, startGitHubWorld } from "../action/harness/github-world.js";
 import { startIdTokenEndpoint } from "../action/harness/oidc.js";
 import { FakeRunner } from "../action/harness/runner.js";
+import { readZip } from "../action/harness/zip.js";
 import { applyRunnerMasking, SecretScanner } from "../chaos/harness/secrets.js";
 
 import { device, filesUnder, scanAll } from "./helpers.js";
@@ -110,5 +113,99 @@ describe("GitHub Action (dist/main.js, dist/post.js) as the runner shows it", ()
     } finally {
       await idp.close();
     }
+  });
+});
+
+describe("GitHub side: incident comments, replies and resumed artifacts carry no secret", () => {
+  let world: GitHubWorld;
+  const ws1 = machineIdFor("ws1.contoso.local");
+  const late = machineIdFor("late.contoso.local");
+
+  beforeAll(async () => {
+    world = await startGitHubWorld(
+      {
+        seed: 7,
+        devices: [device("ws1.contoso.local"), device("late.contoso.local", { offline: true })],
+        library: [{ fileName: "collect.ps1", content: "Get-Process" }],
+        defaultCommandDurationMs: 200,
+        pickupDelayMs: 100,
+        // Tokens die every few seconds and links soon after they are handed out: many of both are minted.
+        faults: { seed: 7, tokenLifetimeMs: 4_000 },
+        limits: { linkValidityMs: 20_000 },
+      },
+      { issues: [7], roles: { responder: "maintain" } },
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it("detach, resume in another workflow run: comments, GitHub requests, logs and both artifacts are clean", async () => {
+    world.emu.configure({
+      devices: [device("late.contoso.local", { offline: true, onlineAt: world.emu.clock.now() + 4_000 })],
+    });
+    const creds = {
+      "api-url": world.emu.url,
+      "tenant-id": world.emu.demoApp.tenantId,
+      "client-id": world.emu.demoApp.clientId,
+      "client-secret": world.emu.demoApp.clientSecret,
+      "github-token": GH_TOKEN,
+    };
+    const runbook = `name: triage\ntargets:\n  machineIds: [${ws1}, ${late}]\ncommands:\n  - runScript: collect.ps1\n  - getFile: 'C:\\Temp\\e.zip'\noptions:\n  pollInterval: 1\n`;
+    const firstRunner = world.ghRunner({ event: { name: "issues", payload: issuesEvent(7) } });
+    const first = await firstRunner.run("main", {
+      ...creds,
+      runbook,
+      "detach-after": "2s",
+      "issue-labels": "true",
+    });
+    expect(first.exitCode, first.log).toBe(0);
+    expect(first.outputs["status"]).toBe("pending");
+    const runId = first.outputs["run-id"] ?? "";
+    const secondRunner = world.ghRunner({ runId: "6001" });
+    const second = await secondRunner.run("main", { ...creds, "resume-from": runId });
+    expect(second.exitCode, second.log).toBe(0);
+    expect(second.outputs["status"]).toBe("succeeded");
+
+    const scanner = new SecretScanner({
+      "client secret": world.emu.demoApp.clientSecret,
+      "GitHub token": GH_TOKEN,
+    });
+    for (const a of world.results.artifacts)
+      for (const [i, sig] of a.sigs.entries()) scanner.addKnown(`SAS sig ${a.id}/${i}`, sig);
+    const places: Record<string, string | Uint8Array> = {};
+    for (const [name, step, dir] of [
+      ["first", first, firstRunner.dir],
+      ["resume", second, secondRunner.dir],
+    ] as const) {
+      // The log as the runner shows it: workflow commands unescaped first (the artifact client debug-logs
+      // its signed upload URL with `%` escaped as `%25`), then masked; masks apply to later lines only.
+      places[`${name} log`] = step.log;
+      places[`${name} stderr`] = applyRunnerMasking(step.stderr, step.masks);
+      places[`${name} summary`] = step.summary;
+      places[`${name} outputs`] = JSON.stringify(step.outputs);
+      for (const f of filesUnder(dir)) places[`${name}:${path.relative(dir, f)}`] = readFileSync(f);
+    }
+    // Every comment body GitHub was sent (creates and edits), and every request body and query.
+    const bodies = world.gh.allBodies();
+    expect(bodies.length).toBeGreaterThanOrEqual(3);
+    for (const [i, b] of bodies.entries()) places[`comment body #${i}`] = b;
+    for (const [i, r] of world.gh.requests.entries()) {
+      places[`GitHub request #${i} ${r.method} ${r.path}`] = JSON.stringify({ body: r.body, query: r.query });
+    }
+    // Both artifacts: the pending run folder and the resumed one.
+    const names = world.results.artifacts.filter((a) => a.name.includes(runId)).map((a) => a.name);
+    expect(names.some((n) => n.endsWith(".pending"))).toBe(true);
+    expect(names.some((n) => n.endsWith(".succeeded"))).toBe(true);
+    for (const name of names) {
+      for (const [entry, bytes] of readZip(await world.results.download(name)))
+        places[`artifact ${name}:${entry}`] = bytes;
+    }
+    expect(scanAll(scanner, places)).toEqual([]);
+    // The scan would see a token or a signed link in a comment body.
+    expect(scanner.scan("probe", `<p>${GH_TOKEN}</p>`)).not.toEqual([]);
+    expect(
+      scanner.scan("probe", "<a href='https://x.blob.core.windows.net/c/b?sv=1&sig=AbCdEf0123456789%3D'>"),
+    ).not.toEqual([]);
   });
 });

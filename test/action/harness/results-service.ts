@@ -28,6 +28,9 @@ const AZURITE_KEY =
 export interface StoredArtifact {
   id: number;
   name: string;
+  /** From the runtime token's `Actions.Results:<run>:<job>` scope: which workflow run uploaded it. */
+  runBackendId: string;
+  createdAt: string | null;
   blobName: string;
   size: number;
   hash: string;
@@ -42,7 +45,11 @@ export interface ResultsService {
   url: string;
   /** ACTIONS_RUNTIME_TOKEN: an unsigned JWT with the `Actions.Results:<run>:<job>` scope. */
   runtimeToken: string;
+  /** A runtime token for another workflow run (`Actions.Results:run-<id>:job-1`). */
+  tokenFor(workflowRunId: string): string;
   artifacts: StoredArtifact[];
+  /** A read SAS URL for a finalized artifact's zip (what GitHub redirects a download to). */
+  signedDownloadUrl(id: number): string | null;
   /** Makes the next CreateArtifact answer with this status and twirp error body. */
   failNextCreate(status: number, body: { code: string; msg: string }): void;
   download(name: string): Promise<Buffer>;
@@ -121,7 +128,9 @@ export async function startResultsService(): Promise<ResultsService> {
         pendingFailure = null;
         return send(res, f.status, f.body);
       }
-      if (artifacts.some((a) => a.name === name)) {
+      const runBackendId = String(body["workflow_run_backend_id"] ?? "");
+      // Names are unique per workflow run (across its jobs and attempts), not across runs.
+      if (artifacts.some((a) => a.name === name && a.runBackendId === runBackendId)) {
         return send(res, 409, {
           code: "already_exists",
           msg: "an artifact with this name already exists on the workflow run",
@@ -142,6 +151,8 @@ export async function startResultsService(): Promise<ResultsService> {
       const artifact: StoredArtifact = {
         id: nextId++,
         name,
+        runBackendId,
+        createdAt: null,
         blobName,
         size: 0,
         hash: "",
@@ -156,7 +167,10 @@ export async function startResultsService(): Promise<ResultsService> {
       });
     }
     if (method === "FinalizeArtifact") {
-      const artifact = artifacts.find((a) => a.name === name && !a.finalized);
+      const artifact = artifacts.find(
+        (a) =>
+          a.name === name && !a.finalized && a.runBackendId === String(body["workflow_run_backend_id"] ?? ""),
+      );
       if (!artifact) return send(res, 404, { code: "not_found", msg: "artifact not found" });
       const bytes = await container.getBlockBlobClient(artifact.blobName).downloadToBuffer();
       const hash = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
@@ -166,6 +180,7 @@ export async function startResultsService(): Promise<ResultsService> {
       artifact.size = bytes.length;
       artifact.hash = hash;
       artifact.finalized = true;
+      artifact.createdAt = new Date().toISOString();
       return send(res, 200, { ok: true, artifact_id: String(artifact.id) });
     }
     if (method === "ListArtifacts") {
@@ -194,7 +209,26 @@ export async function startResultsService(): Promise<ResultsService> {
   return {
     url: `http://127.0.0.1:${port}/`,
     runtimeToken: `${b64url({ alg: "none", typ: "JWT" })}.${b64url({ scp: "Actions.Results:run-1:job-1" })}.x`,
+    tokenFor: (workflowRunId) =>
+      `${b64url({ alg: "none", typ: "JWT" })}.${b64url({ scp: `Actions.Results:run-${workflowRunId}:job-1` })}.x`,
     artifacts,
+    signedDownloadUrl(id) {
+      const artifact = artifacts.find((a) => a.id === id && a.finalized);
+      if (!artifact) return null;
+      const now = new Date();
+      const sas = generateBlobSASQueryParameters(
+        {
+          containerName: "actions-results",
+          blobName: artifact.blobName,
+          permissions: BlobSASPermissions.parse("r"),
+          startsOn: new Date(now.getTime() - 60_000),
+          expiresOn: new Date(now.getTime() + 600_000),
+        },
+        cred,
+      );
+      artifact.sigs.push(sas.signature);
+      return `${container.getBlockBlobClient(artifact.blobName).url}?${sas.toString()}`;
+    },
     failNextCreate(status, body) {
       pendingFailure = { status, body };
     },
