@@ -18,6 +18,7 @@ import { type MeteredApi, meterApi } from "../scheduler/metered-api.js";
 import { type DeviceRecord, newDeviceRecord, type RunPlanFile } from "../scheduler/types.js";
 import { Journal, PLAN_FILE, type RunState } from "./journal.js";
 import { newRunId } from "./tag.js";
+import { TimelineRecorder } from "./timeline.js";
 import type { RunContext, RunEvent, StartRunOptions } from "./types.js";
 
 export { REPORT_FILE, SUMMARY_FILE } from "../report/io.js";
@@ -41,7 +42,7 @@ function emitter(ctx: RunContext): (event: RunEvent) => void {
   };
 }
 
-function meter(ctx: RunContext, clock: Clock, limits: RunPlanFile["options"]) {
+function meter(ctx: RunContext, clock: Clock, limits: RunPlanFile["options"], timeline: TimelineRecorder) {
   const emit = emitter(ctx);
   return meterApi(
     ctx.api,
@@ -52,6 +53,7 @@ function meter(ctx: RunContext, clock: Clock, limits: RunPlanFile["options"]) {
       callsPerHour: limits.callsPerHour,
     },
     (reason, untilMs) => emit({ type: "waiting", reason, untilMs }),
+    timeline.call,
   );
 }
 
@@ -67,6 +69,8 @@ export async function startRun(ctx: RunContext, options: StartRunOptions): Promi
   const clock = ctx.clock ?? systemClock;
   const { runbook } = options;
   const outDir = ensureOutputRoot(options.outDir);
+  const timeline = new TimelineRecorder(outDir, clock, "run");
+  ctx = timeline.observe(ctx);
   if (fs.existsSync(resolveInside(outDir, PLAN_FILE))) {
     throw new InputError(
       "outDir",
@@ -87,7 +91,7 @@ export async function startRun(ctx: RunContext, options: StartRunOptions): Promi
     callsPerMinute: o.limits.callsPerMinute,
     callsPerHour: o.limits.callsPerHour,
   };
-  const metered = meter(ctx, clock, planOptions);
+  const metered = meter(ctx, clock, planOptions, timeline);
   const signal = ctx.signal ? { signal: ctx.signal } : {};
   const startedAtMs = clock.now();
 
@@ -127,6 +131,7 @@ export async function startRun(ctx: RunContext, options: StartRunOptions): Promi
     warnings: plan.warnings,
   };
   const journal = Journal.create(outDir, planFile);
+  timeline.attach(journal);
   const canary = Math.min(o.canary, planFile.devices.length);
   const records = planFile.devices.map((_, i) => newDeviceRecord(canary > 0 && i >= canary));
   for (const [i, r] of records.entries()) journal.write(i, r);
@@ -161,8 +166,11 @@ export async function resumeRun(
 ): Promise<RunReport> {
   const clock = ctx.clock ?? systemClock;
   const { journal, loaded } = Journal.open(outDir);
+  const timeline = new TimelineRecorder(outDir, clock, "resume");
+  ctx = timeline.observe(ctx);
+  timeline.attach(journal);
   const records = fillRecords(loaded.plan, loaded.records);
-  const metered = meter(ctx, clock, loaded.plan.options);
+  const metered = meter(ctx, clock, loaded.plan.options, timeline);
   if (loaded.run.cancelled || records.every((r) => r.phase === "done")) {
     return finalize(ctx, clock, outDir, loaded.plan, records, loaded.run, journal, metered, {
       cancelled: loaded.run.cancelled,
@@ -188,8 +196,11 @@ export async function resumeRun(
 export async function cancelRun(ctx: RunContext, outDir: string): Promise<RunReport> {
   const clock = ctx.clock ?? systemClock;
   const { journal, loaded } = Journal.open(outDir);
+  const timeline = new TimelineRecorder(outDir, clock, "cancel");
+  ctx = timeline.observe(ctx);
+  timeline.attach(journal);
   const records = fillRecords(loaded.plan, loaded.records);
-  const metered = meter(ctx, clock, loaded.plan.options);
+  const metered = meter(ctx, clock, loaded.plan.options, timeline);
   // Cancelling must not be cut short by the caller's own (possibly already aborted) signal.
   const { signal: _ignored, ...rest } = ctx;
   return drive(rest, clock, outDir, loaded.plan, records, loaded.run, journal, metered, undefined, "cancel");

@@ -45,7 +45,14 @@ export interface LoadedRun {
   records: (DeviceRecord | null)[];
 }
 
+/** Sees every device record written and the journal's close (the timeline recorder); must not throw. */
+export interface JournalObserver {
+  record(device: number, record: DeviceRecord): void;
+  close(): void;
+}
+
 export class Journal {
+  observer: JournalObserver | null = null;
   private fd: number;
   private seq: number;
   private linesSinceCompaction: number;
@@ -122,6 +129,7 @@ export class Journal {
    */
   write(device: number, record: DeviceRecord, durable = false): void {
     this.append({ s: ++this.seq, d: device, r: record }, false);
+    this.observer?.record(device, record);
     if (durable) void this.sync().catch(() => {});
   }
 
@@ -174,6 +182,7 @@ export class Journal {
   }
 
   close(): void {
+    this.observer?.close();
     const fd = this.fd;
     fs.fsyncSync(fd);
     this.syncedSeq = this.seq;

@@ -29,6 +29,8 @@ export function meterApi(
   clock: Clock,
   limits: Limits,
   onWait?: (reason: "rateLimit" | "quota", untilMs: number) => void,
+  /** Sees each call as it is made (the run's timeline); must not throw. */
+  onCall?: (kind: CallKind) => void,
 ): MeteredApi {
   const counts: CallCounts = {
     submit: 0,
@@ -61,6 +63,7 @@ export function meterApi(
         )
       : () => {};
     counts[kind]++;
+    onCall?.(kind);
     try {
       return await call();
     } finally {
