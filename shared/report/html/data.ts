@@ -1,0 +1,351 @@
+/**
+ * Builds report.html's data (PageData) from a run folder: the report (any schema version this page
+ * knows, optional fields tolerated), the limits and device order from run.json, and the history in
+ * timeline.jsonl. Without a timeline (older runs) each device's spans are reconstructed from its
+ * first submission, command times and end. Nothing secret goes in: only report.json's content (itself
+ * checked by the secret harness), run.json's numeric options, the timeline and the folder's file names.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { PLAN_FILE } from "../../run/journal.js";
+import { TIMELINE_FILE } from "../../run/timeline.js";
+import type { CommandReport, ReportError } from "../types.js";
+import {
+  ACTION_OUTCOMES,
+  PAGE_DATA_VERSION,
+  type PageCommand,
+  type PageData,
+  type PageDevice,
+  type PageLimits,
+  type PageTimeline,
+  SPAN_KINDS,
+} from "./page-data.js";
+import { closeOpen, type FoldedTimeline, foldTimeline } from "./timeline-fold.js";
+
+export const REPORT_HTML_FILE = "report.html";
+
+/** report.json as this page reads it: schema 1, and schema 2's additions when present. */
+export interface ReportLike {
+  schemaVersion: number;
+  runId: string;
+  runbook: string;
+  startedAt: string;
+  finishedAt: string | null;
+  status: string;
+  counts: Record<string, number>;
+  machines: MachineLike[];
+  comment?: string | null;
+  apiCalls?: Record<string, number>;
+  unresolved?: { selector: string; value: string; error?: ReportError | null }[];
+  warnings?: string[];
+  error?: ReportError | null;
+  custody?: unknown;
+}
+
+export interface MachineLike {
+  machineId: string | null;
+  computerDnsName: string | null;
+  actionIds?: string[];
+  status: string;
+  error: ReportError | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  commands: CommandReport[];
+  folder?: string | null;
+  warnings?: string[];
+  target?: { selector: string; value: string } | null;
+}
+
+/**
+ * Excerpts share this many characters of the page (counted as written: `<`, `>`, `&` take 6), so 5,000
+ * devices with long outputs stay far below 10 MB; each excerpt gets at least EXCERPT_MIN and at most
+ * EXCERPT_MAX. The full text is one link away.
+ */
+const EXCERPT_BUDGET = 2_500_000;
+const EXCERPT_MIN = 160;
+const EXCERPT_MAX = 4096;
+
+/** Files of the run folder listed first in the header, in this order; any other file follows. */
+const KNOWN_FILES = [
+  "report.json",
+  "summary.md",
+  "manifest.sha256",
+  TIMELINE_FILE,
+  PLAN_FILE,
+  "journal.jsonl",
+  "journal.snapshot.json",
+];
+
+interface PlanView {
+  limits: PageLimits | null;
+  index: Map<string, number>;
+  /** Per planned device: the 1-based action that carries each step. */
+  actionOfStep: Map<number, number>[];
+}
+
+function readPlan(outDir: string): PlanView {
+  const empty: PlanView = { limits: null, index: new Map(), actionOfStep: [] };
+  let plan: {
+    options?: Record<string, unknown>;
+    devices?: { machineId?: string; actions?: { steps?: number[] }[] }[];
+  };
+  try {
+    plan = JSON.parse(fs.readFileSync(path.join(outDir, PLAN_FILE), "utf8"));
+  } catch {
+    return empty;
+  }
+  const o = plan.options ?? {};
+  const num = (k: string) => (typeof o[k] === "number" ? (o[k] as number) : null);
+  const keys = [
+    "submitPerMinute",
+    "maxConcurrentSessions",
+    "callsPerMinute",
+    "callsPerHour",
+    "canary",
+    "timeoutMs",
+    "pollIntervalMs",
+  ] as const;
+  const limits = keys.every((k) => num(k) !== null)
+    ? (Object.fromEntries(keys.map((k) => [k, num(k)])) as unknown as PageLimits)
+    : null;
+  const devices = Array.isArray(plan.devices) ? plan.devices : [];
+  return {
+    limits,
+    index: new Map(devices.map((d, i) => [String(d.machineId ?? "").toLowerCase(), i])),
+    actionOfStep: devices.map(
+      (d) => new Map((d.actions ?? []).flatMap((a, n) => (a.steps ?? []).map((s) => [s, n + 1] as const))),
+    ),
+  };
+}
+
+function listFiles(outDir: string): { name: string; bytes: number }[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(outDir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const files = entries
+    // Atomic writes leave `<name>.<pid>.<hex>.tmp` only for an instant (or after a crash): not a file of the run.
+    .filter(
+      (e) => e.isFile() && e.name !== REPORT_HTML_FILE && !e.name.startsWith(".") && !e.name.endsWith(".tmp"),
+    )
+    .map((e) => ({ name: e.name, bytes: safeSize(path.join(outDir, e.name)) }));
+  const rank = (n: string) => {
+    const i = KNOWN_FILES.indexOf(n);
+    return i < 0 ? KNOWN_FILES.length : i;
+  };
+  return files.sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name));
+}
+
+function safeSize(file: string): number {
+  try {
+    return fs.lstatSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Cut `text` so that, as written into the page, it costs at most `budget` characters. */
+export function cutExcerpt(text: string | null, budget: number): { text: string | null; cut: boolean } {
+  if (text === null) return { text: null, cut: false };
+  let cost = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    cost += c === 60 || c === 62 || c === 38 || c === 0x2028 || c === 0x2029 ? 6 : 1;
+    if (cost > budget) {
+      // Never leave half of a surrogate pair.
+      const end = i > 0 && (text.charCodeAt(i - 1) & 0xfc00) === 0xd800 ? i - 1 : i;
+      return { text: text.slice(0, end), cut: true };
+    }
+  }
+  return { text, cut: false };
+}
+
+function excerptChars(machines: MachineLike[]): number {
+  let streams = 0;
+  for (const m of machines) {
+    for (const c of m.commands) streams += (c.stdout ? 1 : 0) + (c.stderr ? 1 : 0);
+  }
+  if (streams === 0) return EXCERPT_MAX;
+  return Math.max(EXCERPT_MIN, Math.min(EXCERPT_MAX, Math.floor(EXCERPT_BUDGET / streams)));
+}
+
+function ms(iso: string | null | undefined): number | null {
+  if (!iso) return null;
+  const t = Date.parse(iso);
+  return Number.isFinite(t) ? t : null;
+}
+
+/** A file path relative to the device folder when it is inside it (no `/` left), else as given. */
+function inFolder(file: string | null | undefined, folder: string | null): string | null {
+  if (!file) return null;
+  if (folder && file.startsWith(`${folder}/`) && !file.slice(folder.length + 1).includes("/")) {
+    return file.slice(folder.length + 1);
+  }
+  return file;
+}
+
+function commandData(
+  c: CommandReport,
+  folder: string | null,
+  rel: (t: number | null) => number | null,
+  budget: number,
+): Omit<PageCommand, "action"> {
+  const out = cutExcerpt(c.stdout ?? null, budget);
+  const err = cutExcerpt(c.stderr ?? null, budget);
+  return {
+    step: c.step,
+    type: c.type,
+    status: c.status,
+    exitCode: c.exitCode ?? null,
+    startedAt: rel(ms(c.startedAt)),
+    finishedAt: rel(ms(c.finishedAt)),
+    name: c.scriptName ?? c.path ?? null,
+    stdout: out.text,
+    stderr: err.text,
+    stdoutMore: out.cut || c.stdoutTruncated === true,
+    stderrMore: err.cut || c.stderrTruncated === true,
+    file: inFolder(c.file, folder),
+    bytes: c.bytes ?? null,
+    sha256: c.sha256 ?? null,
+    stdoutFile: inFolder(c.stdoutFile, folder),
+    stderrFile: inFolder(c.stderrFile, folder),
+    errors: Array.isArray(c.errors) ? c.errors : [],
+  };
+}
+
+const K = Object.fromEntries(SPAN_KINDS.map((k, i) => [k, i])) as Record<(typeof SPAN_KINDS)[number], number>;
+
+/** Spans and actions of a device with no timeline lines: from report.json's times alone. */
+function reconstruct(m: MachineLike, end: number): { spans: number[]; actions: number[] } {
+  const spans: number[] = [];
+  const actions: number[] = [];
+  const start = ms(m.startedAt);
+  if (start === null) return { spans, actions };
+  const finish = ms(m.finishedAt) ?? end;
+  const starts = m.commands.map((c) => ms(c.startedAt)).filter((t): t is number => t !== null);
+  const ends = m.commands.map((c) => ms(c.finishedAt)).filter((t): t is number => t !== null);
+  const clamp = (t: number) => Math.min(finish, Math.max(start, t));
+  if (starts.length === 0) spans.push(K.pending, start, finish);
+  else {
+    const first = clamp(Math.min(...starts));
+    const last = ends.length ? clamp(Math.max(...ends)) : finish;
+    if (first > start) spans.push(K.pending, start, first);
+    spans.push(K.running, first, Math.max(first, last));
+    if (finish > last) spans.push(K.collecting, last, finish);
+  }
+  const ids = m.actionIds?.length ? m.actionIds : [...new Set(m.commands.map((c) => c.actionId))];
+  ids.forEach((id, n) => {
+    const mine = m.commands.filter((c) => c.actionId === id);
+    if (mine.length === 0) return;
+    const a0 = mine.map((c) => ms(c.startedAt)).filter((t): t is number => t !== null);
+    const a1 = mine.map((c) => ms(c.finishedAt)).filter((t): t is number => t !== null);
+    const s = a0.length ? clamp(Math.min(...a0)) : start;
+    const e = a1.length ? clamp(Math.max(...a1)) : finish;
+    const outcome = mine.every((c) => c.status === "succeeded")
+      ? "Succeeded"
+      : mine.some((c) => c.status === "failed")
+        ? "Failed"
+        : mine.some((c) => c.status === "cancelled")
+          ? "Cancelled"
+          : "";
+    actions.push(s, Math.max(s, e), ACTION_OUTCOMES.indexOf(outcome), n + 1);
+  });
+  return { spans, actions };
+}
+
+function relArray(values: number[], stride: number, offsets: number[], t0: number): number[] {
+  return values.map((v, i) => (offsets.includes(i % stride) ? v - t0 : v));
+}
+
+function timelineData(folded: FoldedTimeline | null, t0: number, end: number): PageTimeline {
+  if (!folded) return { recorded: false, t0, end: end - t0, processes: [], waits: [], calls: null };
+  const seconds = [...folded.calls.keys()].sort((a, b) => a - b);
+  const kinds: Record<string, number[]> = {};
+  for (const b of folded.calls.values()) for (const k of Object.keys(b)) kinds[k] ??= [];
+  for (const s of seconds) {
+    const b = folded.calls.get(s)!;
+    for (const k of Object.keys(kinds)) kinds[k]!.push(b[k] ?? 0);
+  }
+  return {
+    recorded: true,
+    t0,
+    end: end - t0,
+    processes: folded.processes.map(([t, kind]) => [t - t0, kind]),
+    waits: folded.waits.map(([t, reason, until]) => [t - t0, reason, until - t0]),
+    calls: { t: seconds.map((s) => s - t0), kinds },
+  };
+}
+
+export function buildPageData(outDir: string, report: ReportLike, now = Date.now()): PageData {
+  const plan = readPlan(outDir);
+  const folded = foldTimeline(path.join(outDir, TIMELINE_FILE), plan.index.size);
+  const started = ms(report.startedAt) ?? now;
+  const t0 = Math.min(started, folded && Number.isFinite(folded.first) ? folded.first : started);
+  let end = Math.max(ms(report.finishedAt) ?? t0, folded && Number.isFinite(folded.last) ? folded.last : t0);
+  for (const m of report.machines) end = Math.max(end, ms(m.finishedAt) ?? end);
+  if (folded) closeOpen(folded, end);
+  const rel = (t: number | null) => (t === null ? null : t - t0);
+  const budget = excerptChars(report.machines);
+
+  const devices: PageDevice[] = report.machines.map((m) => {
+    const folder = m.folder ?? null;
+    const idx = m.machineId ? plan.index.get(m.machineId.toLowerCase()) : undefined;
+    const f = idx !== undefined ? folded?.devices[idx] : undefined;
+    const { spans, actions } = f
+      ? { spans: relArray(f.spans, 3, [1, 2], t0), actions: relArray(f.actions, 4, [0, 1], t0) }
+      : (() => {
+          const r = reconstruct(m, end);
+          return { spans: relArray(r.spans, 3, [1, 2], t0), actions: relArray(r.actions, 4, [0, 1], t0) };
+        })();
+    const actionOf = idx !== undefined ? plan.actionOfStep[idx] : undefined;
+    return {
+      machineId: m.machineId ?? null,
+      computerDnsName: m.computerDnsName ?? null,
+      status: m.status,
+      error: m.error ?? null,
+      folder,
+      warnings: Array.isArray(m.warnings) ? m.warnings : [],
+      target: m.target ?? null,
+      actionIds: m.actionIds ?? [],
+      startedAt: rel(ms(m.startedAt)),
+      finishedAt: rel(ms(m.finishedAt)),
+      spans,
+      actions,
+      commands: m.commands.map((c) => ({
+        ...commandData(c, folder, rel, budget),
+        action: actionOf?.get(c.step) ?? null,
+      })),
+    };
+  });
+
+  return {
+    v: PAGE_DATA_VERSION,
+    generatedAt: new Date(now).toISOString(),
+    run: {
+      schemaVersion: report.schemaVersion,
+      runId: report.runId,
+      runbook: report.runbook,
+      status: report.status,
+      counts: report.counts,
+      startedAt: report.startedAt,
+      finishedAt: report.finishedAt,
+      comment: report.comment ?? null,
+      apiCalls: report.apiCalls ?? {},
+      warnings: report.warnings ?? [],
+      unresolved: (report.unresolved ?? []).map((u) => ({
+        selector: u.selector,
+        value: u.value,
+        error: u.error ?? null,
+      })),
+      error: report.error ?? null,
+      custody: report.custody ?? null,
+    },
+    limits: plan.limits,
+    files: listFiles(outDir),
+    timeline: timelineData(folded, t0, end),
+    devices,
+    excerptChars: budget,
+  };
+}
