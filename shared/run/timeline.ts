@@ -111,8 +111,15 @@ export class TimelineRecorder implements JournalObserver {
     const key = `${r.phase}|${r.action}|${s ?? ""}|${r.status ?? ""}`;
     if (this.last[device] === key) return;
     this.last[device] = key;
+    // The record's own times where it has them, so the timeline agrees exactly with report.json.
+    const t =
+      r.phase === "done" && r.finishedAt !== null
+        ? r.finishedAt
+        : r.phase === "submitting" && r.intentAt !== null
+          ? r.intentAt
+          : this.clock.now();
     this.push({
-      t: this.clock.now(),
+      t,
       d: device,
       p: r.phase,
       a: r.action,

@@ -6,41 +6,10 @@
  * reason. Device names are drawn with fillText, which renders text, never markup.
  */
 import { ACTION_OUTCOMES, SPAN_KINDS } from "../page-data.js";
+import { OUTCOME_COLORS, SPAN_COLORS, STATUS_COLORS, WAIT_COLORS } from "./colors.js";
 import { clear, el } from "./dom.js";
 import { clockTime, duration } from "./format.js";
 import { type Model, type Row, waitReasons } from "./model.js";
-
-export const SPAN_COLORS: Record<(typeof SPAN_KINDS)[number], string> = {
-  waiting: "#c5cad3",
-  canary: "#b39ddb",
-  busy: "#ffab40",
-  submitting: "#90caf9",
-  pending: "#ffe066",
-  running: "#1e88e5",
-  collecting: "#43a047",
-};
-export const OUTCOME_COLORS: Record<string, string> = {
-  "": "#9e9e9e",
-  Succeeded: "#1b5e20",
-  Failed: "#c62828",
-  Cancelled: "#616161",
-  TimeOut: "#e65100",
-};
-const WAIT_COLORS: Record<string, string> = {
-  sessionCap: "#7e57c2",
-  rateLimit: "#d32f2f",
-  quota: "#f57c00",
-  deviceBusy: "#ffab40",
-};
-export const STATUS_COLORS: Record<string, string> = {
-  succeeded: "#2e7d32",
-  failed: "#c62828",
-  timedOut: "#e65100",
-  cancelled: "#616161",
-  skipped: "#9e9e9e",
-  pending: "#f9a825",
-  unresolved: "#6d4c41",
-};
 
 const ROW_H = 18;
 const AXIS_H = 24;
@@ -138,6 +107,7 @@ export class Gantt {
     if (top < this.scroller.scrollTop || top + ROW_H > this.scroller.scrollTop + visible) {
       this.scroller.scrollTop = Math.max(0, top - visible / 2);
     }
+    this.scroller.scrollIntoView({ block: "nearest" });
     this.drawNow();
     const a = Math.max(spans[i + 1]!, this.view[0]);
     const b = Math.min(spans[i + 2]!, this.view[1]);

@@ -6,10 +6,11 @@
  */
 import { type PageData, SPAN_KINDS } from "../page-data.js";
 import { QuotaCharts } from "./charts.js";
+import { OUTCOME_COLORS, SPAN_COLORS } from "./colors.js";
 import { renderDetails } from "./details.js";
 import { clear, el, fileLink } from "./dom.js";
 import { bytes, dateTime, duration, percent, plural } from "./format.js";
-import { Gantt, OUTCOME_COLORS, SPAN_COLORS } from "./gantt.js";
+import { Gantt } from "./gantt.js";
 import { buildModel, type Filter, type Model, matches, type Row } from "./model.js";
 import { badge, ResultsTable } from "./table.js";
 

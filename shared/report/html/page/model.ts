@@ -66,9 +66,7 @@ const MAX_SLOTS = 400_000;
 const MAX_POINTS = 3_000;
 
 export function deviceLabel(d: PageDevice): string {
-  return (
-    d.computerDnsName || d.machineId || (d.target ? `${d.target.selector} ${d.target.value}` : "(unknown)")
-  );
+  return d.computerDnsName || d.machineId || d.target?.value || "(unknown)";
 }
 
 function rolling(values: Float64Array, window: number): Float64Array {

@@ -29,9 +29,12 @@ export function devicePath(d: PageDevice, name: string): string {
   return name.includes("/") || !d.folder ? name : `${d.folder}/${name}`;
 }
 
+/** The service starts every script output with this line (mde-api.md §4.6): it says nothing about the result. */
+const TRANSCRIPT_HEADER = /^Transcript started, output file is /;
+
 function firstLine(text: string | null): string {
   if (!text) return "";
-  const line = text.split(/\r?\n/).find((l) => l.trim() !== "") ?? "";
+  const line = text.split(/\r?\n/).find((l) => l.trim() !== "" && !TRANSCRIPT_HEADER.test(l)) ?? "";
   return line.trim();
 }
 
