@@ -33,7 +33,7 @@ export const TIMELINE_FILE = "timeline.jsonl";
 export const TIMELINE_VERSION = 1;
 /** Appends happen once this much is buffered, or this often (real time), whichever comes first. */
 export const TIMELINE_FLUSH_BYTES = 64 * 1024;
-export const TIMELINE_FLUSH_REAL_MS = 1_000;
+export const TIMELINE_FLUSH_REAL_MS = 250;
 /** Before the run's folder holds a run (planning), at most this much is held; planning is short. */
 const MAX_UNATTACHED_BYTES = 1024 * 1024;
 

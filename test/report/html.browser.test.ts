@@ -1,3 +1,4 @@
+// biome-ignore-all lint/performance/useDomNodeTextContent: Playwright's Locator.innerText (the text as rendered), not the DOM property
 /**
  * report.html in a real browser: Debian's chromium (headless) driven by playwright-core opens the page a
  * real emulator run wrote (file://) and checks its rows, spans and table against report.json and the
@@ -128,7 +129,10 @@ describe("report.html from a real emulator run", { timeout: 120_000 }, () => {
     edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     let inUse = 0;
     let peak = 0;
-    for (const [, d] of edges) peak = Math.max(peak, (inUse += d));
+    for (const [, d] of edges) {
+      inUse += d;
+      peak = Math.max(peak, inUse);
+    }
     expect(peak).toBe(2);
 
     // Each action with its outcome as the service ended it.

@@ -19,7 +19,9 @@ export function openerFor(
   platform: NodeJS.Platform,
   env: Record<string, string | undefined>,
 ): Opener | null {
-  if (platform === "win32") return { command: "cmd", args: ["/c", "start", '""', file] };
+  if (platform === "win32")
+    // start's first quoted argument is the window title: an empty one, so a quoted path is not taken for it.
+    return { command: "cmd", args: ["/c", "start", "", file] };
   if (platform === "darwin") return { command: "open", args: [file] };
   if (!env.DISPLAY && !env.WAYLAND_DISPLAY) return null;
   return { command: "xdg-open", args: [file] };

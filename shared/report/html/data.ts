@@ -285,7 +285,13 @@ export function buildPageData(outDir: string, report: ReportLike, now = Date.now
   const t0 = Math.min(started, folded && Number.isFinite(folded.first) ? folded.first : started);
   let end = Math.max(ms(report.finishedAt) ?? t0, folded && Number.isFinite(folded.last) ? folded.last : t0);
   for (const m of report.machines) end = Math.max(end, ms(m.finishedAt) ?? end);
-  if (folded) closeOpen(folded, end);
+  if (folded) {
+    const finished = new Map(
+      report.machines.map((m) => [m.machineId?.toLowerCase() ?? "", ms(m.finishedAt)]),
+    );
+    const ids = [...plan.index.keys()];
+    closeOpen(folded, end, (i) => finished.get(ids[i] ?? "") ?? null);
+  }
   const rel = (t: number | null) => (t === null ? null : t - t0);
   const budget = excerptChars(report.machines);
 

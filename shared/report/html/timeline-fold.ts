@@ -170,14 +170,23 @@ export function foldTimeline(file: string, deviceCount: number): FoldedTimeline 
   return out;
 }
 
-/** Close what is still open at `end` (devices pending when the run stopped watching). */
-export function closeOpen(folded: FoldedTimeline, end: number): void {
-  for (const dev of folded.devices) {
-    if (!dev) continue;
+/**
+ * Close what is still open: at the device's own end when the report knows it (its `done` line may be
+ * in a tail a crash lost), else at `end` (devices still pending when the run stopped watching).
+ */
+export function closeOpen(
+  folded: FoldedTimeline,
+  end: number,
+  endOf: (device: number) => number | null,
+): void {
+  folded.devices.forEach((dev, i) => {
+    if (!dev) return;
+    const until = dev.end ?? endOf(i) ?? end;
     if (dev.kind >= 0) {
-      dev.spans.push(dev.kind, dev.since, Math.max(dev.since, end));
+      dev.spans.push(dev.kind, dev.since, Math.max(dev.since, until));
       dev.kind = -1;
     }
-    closeAction(dev, Math.max(dev.actionStart ?? end, end));
-  }
+    closeAction(dev, Math.max(dev.actionStart ?? until, until));
+    dev.end ??= until;
+  });
 }
