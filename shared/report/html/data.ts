@@ -10,15 +10,18 @@ import path from "node:path";
 import { PLAN_FILE } from "../../run/journal.js";
 import { TIMELINE_FILE } from "../../run/timeline.js";
 import type { CommandReport, ReportError } from "../types.js";
+import { costInPage } from "./escape.js";
 import {
   ACTION_OUTCOMES,
+  derivedTextFile,
   PAGE_DATA_VERSION,
-  type PageCommand,
-  type PageData,
-  type PageDevice,
   type PageLimits,
+  type PageStep,
   type PageTimeline,
   SPAN_KINDS,
+  type WireCommand,
+  type WireData,
+  type WireDevice,
 } from "./page-data.js";
 import { closeOpen, type FoldedTimeline, foldTimeline } from "./timeline-fold.js";
 
@@ -57,13 +60,14 @@ export interface MachineLike {
 }
 
 /**
- * Excerpts share this many characters of the page (counted as written: `<`, `>`, `&` take 6), so 5,000
- * devices with long outputs stay far below 10 MB; each excerpt gets at least EXCERPT_MIN and at most
- * EXCERPT_MAX. The full text is one link away.
+ * The page's data may take this many bytes; output excerpts get what the rest leaves (split evenly over
+ * every stdout and stderr, at most EXCERPT_MAX each), so 5,000 devices stay below 10 MB and a small run
+ * shows whole outputs. The full text is one link away.
  */
-const EXCERPT_BUDGET = 2_500_000;
-const EXCERPT_MIN = 160;
+const DATA_TARGET_BYTES = 9_000_000;
 const EXCERPT_MAX = 4096;
+/** The service starts every script output with this line (mde-api.md §4.6); it says nothing. */
+const TRANSCRIPT_HEADER = /^Transcript started, output file is [^\n]*\n/;
 
 /** Files of the run folder listed first in the header, in this order; any other file follows. */
 const KNOWN_FILES = [
@@ -146,13 +150,23 @@ function safeSize(file: string): number {
   }
 }
 
-/** Cut `text` so that, as written into the page, it costs at most `budget` characters. */
+/** Bytes `value` takes in the page as jsonForScript writes it (without making that copy). */
+function pageBytes(value: unknown): number {
+  const json = JSON.stringify(value);
+  let escapes = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 60 || c === 62 || c === 38 || c === 0x2028 || c === 0x2029) escapes++;
+  }
+  return Buffer.byteLength(json) + escapes * 5;
+}
+
+/** Cut `text` so that, as written into the page, it costs at most `budget` bytes. */
 export function cutExcerpt(text: string | null, budget: number): { text: string | null; cut: boolean } {
   if (text === null) return { text: null, cut: false };
   let cost = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    cost += c === 60 || c === 62 || c === 38 || c === 0x2028 || c === 0x2029 ? 6 : 1;
+    cost += costInPage(text.charCodeAt(i));
     if (cost > budget) {
       // Never leave half of a surrogate pair.
       const end = i > 0 && (text.charCodeAt(i - 1) & 0xfc00) === 0xd800 ? i - 1 : i;
@@ -160,15 +174,6 @@ export function cutExcerpt(text: string | null, budget: number): { text: string 
     }
   }
   return { text, cut: false };
-}
-
-function excerptChars(machines: MachineLike[]): number {
-  let streams = 0;
-  for (const m of machines) {
-    for (const c of m.commands) streams += (c.stdout ? 1 : 0) + (c.stderr ? 1 : 0);
-  }
-  if (streams === 0) return EXCERPT_MAX;
-  return Math.max(EXCERPT_MIN, Math.min(EXCERPT_MAX, Math.floor(EXCERPT_BUDGET / streams)));
 }
 
 function ms(iso: string | null | undefined): number | null {
@@ -186,33 +191,46 @@ function inFolder(file: string | null | undefined, folder: string | null): strin
   return file;
 }
 
+/** A text file's name as the wire stores it (see WireCommand.stdoutFile). */
+function wireTextFile(
+  given: string | null,
+  file: string | null,
+  stream: "stdout" | "stderr",
+): string | undefined {
+  if (given === derivedTextFile(file, stream)) return undefined;
+  return given ?? "";
+}
+
+/** The command without its excerpts (they are cut once the page's size without them is known). */
 function commandData(
   c: CommandReport,
   folder: string | null,
   rel: (t: number | null) => number | null,
-  budget: number,
-): Omit<PageCommand, "action"> {
-  const out = cutExcerpt(c.stdout ?? null, budget);
-  const err = cutExcerpt(c.stderr ?? null, budget);
-  return {
-    step: c.step,
-    type: c.type,
-    status: c.status,
-    exitCode: c.exitCode ?? null,
-    startedAt: rel(ms(c.startedAt)),
-    finishedAt: rel(ms(c.finishedAt)),
-    name: c.scriptName ?? c.path ?? null,
-    stdout: out.text,
-    stderr: err.text,
-    stdoutMore: out.cut || c.stdoutTruncated === true,
-    stderrMore: err.cut || c.stderrTruncated === true,
-    file: inFolder(c.file, folder),
-    bytes: c.bytes ?? null,
-    sha256: c.sha256 ?? null,
-    stdoutFile: inFolder(c.stdoutFile, folder),
-    stderrFile: inFolder(c.stderrFile, folder),
-    errors: Array.isArray(c.errors) ? c.errors : [],
-  };
+  action: number | undefined,
+): WireCommand {
+  const file = inFolder(c.file, folder);
+  const stdoutFile = wireTextFile(inFolder(c.stdoutFile, folder), file, "stdout");
+  const stderrFile = wireTextFile(inFolder(c.stderrFile, folder), file, "stderr");
+  const w: WireCommand = { step: c.step, status: c.status };
+  if (action !== undefined) w.action = action;
+  if (c.exitCode !== null && c.exitCode !== undefined) w.exitCode = c.exitCode;
+  const t0 = rel(ms(c.startedAt));
+  const t1 = rel(ms(c.finishedAt));
+  if (t0 !== null) w.startedAt = t0;
+  if (t1 !== null) w.finishedAt = t1;
+  if (file) w.file = file;
+  if (c.bytes !== null && c.bytes !== undefined) w.bytes = c.bytes;
+  if (c.sha256) w.sha256 = c.sha256;
+  if (stdoutFile !== undefined) w.stdoutFile = stdoutFile;
+  if (stderrFile !== undefined) w.stderrFile = stderrFile;
+  if (Array.isArray(c.errors) && c.errors.length) w.errors = c.errors;
+  return w;
+}
+
+/** Excerpt text worth showing: the report's, without the service's transcript header line. */
+function excerptText(text: string | null | undefined): string | null {
+  if (!text) return null;
+  return text.replace(TRANSCRIPT_HEADER, "") || null;
 }
 
 const K = Object.fromEntries(SPAN_KINDS.map((k, i) => [k, i])) as Record<(typeof SPAN_KINDS)[number], number>;
@@ -278,7 +296,7 @@ function timelineData(folded: FoldedTimeline | null, t0: number, end: number): P
   };
 }
 
-export function buildPageData(outDir: string, report: ReportLike, now = Date.now()): PageData {
+export function buildPageData(outDir: string, report: ReportLike, now = Date.now()): WireData {
   const plan = readPlan(outDir);
   const folded = foldTimeline(path.join(outDir, TIMELINE_FILE), plan.index.size);
   const started = ms(report.startedAt) ?? now;
@@ -293,41 +311,57 @@ export function buildPageData(outDir: string, report: ReportLike, now = Date.now
     closeOpen(folded, end, (i) => finished.get(ids[i] ?? "") ?? null);
   }
   const rel = (t: number | null) => (t === null ? null : t - t0);
-  const budget = excerptChars(report.machines);
 
-  const devices: PageDevice[] = report.machines.map((m) => {
+  // Excerpts are set aside and cut to fit once the size of everything else is known.
+  const pending: {
+    into: WireCommand;
+    stdout: string | null;
+    stderr: string | null;
+    more: [boolean, boolean];
+  }[] = [];
+  const devices: WireDevice[] = report.machines.map((m) => {
     const folder = m.folder ?? null;
     const idx = m.machineId ? plan.index.get(m.machineId.toLowerCase()) : undefined;
     const f = idx !== undefined ? folded?.devices[idx] : undefined;
-    const { spans, actions } = f
-      ? { spans: relArray(f.spans, 3, [1, 2], t0), actions: relArray(f.actions, 4, [0, 1], t0) }
-      : (() => {
-          const r = reconstruct(m, end);
-          return { spans: relArray(r.spans, 3, [1, 2], t0), actions: relArray(r.actions, 4, [0, 1], t0) };
-        })();
+    const raw = f ?? reconstruct(m, end);
     const actionOf = idx !== undefined ? plan.actionOfStep[idx] : undefined;
-    return {
+    const d: WireDevice = {
       machineId: m.machineId ?? null,
       computerDnsName: m.computerDnsName ?? null,
       status: m.status,
-      error: m.error ?? null,
       folder,
-      warnings: Array.isArray(m.warnings) ? m.warnings : [],
-      target: m.target ?? null,
       actionIds: m.actionIds ?? [],
       startedAt: rel(ms(m.startedAt)),
       finishedAt: rel(ms(m.finishedAt)),
-      spans,
-      actions,
-      commands: m.commands.map((c) => ({
-        ...commandData(c, folder, rel, budget),
-        action: actionOf?.get(c.step) ?? null,
-      })),
+      spans: relArray(raw.spans, 3, [1, 2], t0),
+      actions: relArray(raw.actions, 4, [0, 1], t0),
+      commands: m.commands.map((c) => {
+        const w = commandData(c, folder, rel, actionOf?.get(c.step));
+        pending.push({
+          into: w,
+          stdout: excerptText(c.stdout),
+          stderr: excerptText(c.stderr),
+          more: [c.stdoutTruncated === true, c.stderrTruncated === true],
+        });
+        return w;
+      }),
     };
+    if (m.error) d.error = m.error;
+    if (Array.isArray(m.warnings) && m.warnings.length) d.warnings = m.warnings;
+    if (m.target) d.target = m.target;
+    return d;
   });
+  const steps = new Map<number, PageStep>();
+  for (const m of report.machines) {
+    for (const c of m.commands) {
+      if (!steps.has(c.step))
+        steps.set(c.step, { step: c.step, type: c.type, name: c.scriptName ?? c.path ?? null });
+    }
+  }
 
-  return {
+  const data: WireData = {
     v: PAGE_DATA_VERSION,
+    steps: [...steps.values()].sort((a, b) => a.step - b.step),
     generatedAt: new Date(now).toISOString(),
     run: {
       schemaVersion: report.schemaVersion,
@@ -352,6 +386,20 @@ export function buildPageData(outDir: string, report: ReportLike, now = Date.now
     files: listFiles(outDir),
     timeline: timelineData(folded, t0, end),
     devices,
-    excerptChars: budget,
+    excerptChars: 0,
   };
+  const streams = pending.reduce((n, p) => n + (p.stdout ? 1 : 0) + (p.stderr ? 1 : 0), 0);
+  // Each excerpt also costs its key and quotes (~14 bytes).
+  const left = DATA_TARGET_BYTES - pageBytes(data) - streams * 14;
+  const each = streams ? Math.max(0, Math.min(EXCERPT_MAX, Math.floor(left / streams))) : EXCERPT_MAX;
+  data.excerptChars = each;
+  for (const p of pending) {
+    const out = cutExcerpt(p.stdout, each);
+    const err = cutExcerpt(p.stderr, each);
+    if (out.text) p.into.stdout = out.text;
+    if (err.text) p.into.stderr = err.text;
+    if (out.cut || p.more[0]) p.into.stdoutMore = true;
+    if (err.cut || p.more[1]) p.into.stderrMore = true;
+  }
+  return data;
 }

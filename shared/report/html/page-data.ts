@@ -1,9 +1,12 @@
 /**
- * The data report.html carries (JSON inside `<script type="application/json" id="report-data">`),
- * shared by the writer (Node, ./data.ts) and the page's script (browser, ./page/). No Node or DOM types
- * here. Times are milliseconds after `timeline.t0` (an epoch ms on the run's service clock) so the
- * numbers stay short; null when unknown. Device text (names, paths, script output, error messages) is
- * carried as-is and only ever rendered as text by the page.
+ * The data report.html carries, shared by the writer (Node, ./data.ts) and the page's script (browser,
+ * ./page/). No Node or DOM types here. The file holds `WireData` (JSON inside `<script
+ * type="application/json" id="report-data">`): compact, because 5,000 devices must fit in 10 MB with
+ * room for output excerpts — empty fields are left out, each step's type and name are given once, and
+ * the stdout/stderr file names that follow from the transcript's are not repeated. The page expands it
+ * into `PageData` (`expandWire`) and works on that. Times are milliseconds after `timeline.t0` (an
+ * epoch ms on the run's service clock); null when unknown. Device text (names, paths, script output,
+ * error messages) is carried as-is and only ever rendered as text by the page.
  */
 
 export const PAGE_DATA_VERSION = 1;
@@ -117,8 +120,16 @@ export interface PageDevice {
   commands: PageCommand[];
 }
 
+export interface PageStep {
+  step: number;
+  type: string;
+  /** Script name (RunScript, PutFile) or device path (GetFile). */
+  name: string | null;
+}
+
 export interface PageData {
   v: typeof PAGE_DATA_VERSION;
+  steps: PageStep[];
   generatedAt: string;
   run: PageRun;
   limits: PageLimits | null;
@@ -128,4 +139,84 @@ export interface PageData {
   devices: PageDevice[];
   /** Characters each stdout/stderr excerpt was cut at here (report.json keeps REPORT_EXCERPT_BYTES). */
   excerptChars: number;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// On the wire (in the file)
+
+/** A command as stored: absent = null / false / empty; `type` and `name` come from `steps`. */
+export interface WireCommand {
+  step: number;
+  action?: number;
+  status: string;
+  exitCode?: number;
+  startedAt?: number;
+  finishedAt?: number;
+  stdout?: string;
+  stderr?: string;
+  stdoutMore?: true;
+  stderrMore?: true;
+  file?: string;
+  bytes?: number;
+  sha256?: string;
+  /**
+   * Absent: follows from `file` (`<base>.transcript.json` → `<base>.stdout.txt` / `<base>.stderr.txt`, as
+   * shared/results/paths.ts names them); "" when there is none; else the name itself.
+   */
+  stdoutFile?: string;
+  stderrFile?: string;
+  errors?: string[];
+}
+
+export interface WireDevice extends Omit<PageDevice, "error" | "warnings" | "target" | "commands"> {
+  error?: PageError;
+  warnings?: string[];
+  target?: { selector: string; value: string };
+  commands: WireCommand[];
+}
+
+export interface WireData extends Omit<PageData, "devices"> {
+  devices: WireDevice[];
+}
+
+const TRANSCRIPT = ".transcript.json";
+
+/** The stdout/stderr file a WireCommand leaves out because it follows from the transcript's name. */
+export function derivedTextFile(file: string | null | undefined, stream: "stdout" | "stderr"): string | null {
+  return file?.endsWith(TRANSCRIPT) ? `${file.slice(0, -TRANSCRIPT.length)}.${stream}.txt` : null;
+}
+
+export function expandWire(wire: WireData): PageData {
+  const steps = new Map(wire.steps.map((s) => [s.step, s]));
+  const textFile = (given: string | undefined, file: string | undefined, stream: "stdout" | "stderr") =>
+    given === undefined ? derivedTextFile(file, stream) : given || null;
+  return {
+    ...wire,
+    devices: wire.devices.map((d) => ({
+      ...d,
+      error: d.error ?? null,
+      warnings: d.warnings ?? [],
+      target: d.target ?? null,
+      commands: d.commands.map((c) => ({
+        step: c.step,
+        action: c.action ?? null,
+        type: steps.get(c.step)?.type ?? "",
+        name: steps.get(c.step)?.name ?? null,
+        status: c.status,
+        exitCode: c.exitCode ?? null,
+        startedAt: c.startedAt ?? null,
+        finishedAt: c.finishedAt ?? null,
+        stdout: c.stdout ?? null,
+        stderr: c.stderr ?? null,
+        stdoutMore: c.stdoutMore === true,
+        stderrMore: c.stderrMore === true,
+        file: c.file ?? null,
+        bytes: c.bytes ?? null,
+        sha256: c.sha256 ?? null,
+        stdoutFile: textFile(c.stdoutFile, c.file, "stdout"),
+        stderrFile: textFile(c.stderrFile, c.file, "stderr"),
+        errors: c.errors ?? [],
+      })),
+    })),
+  };
 }

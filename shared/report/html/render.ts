@@ -9,27 +9,16 @@ import { createHash } from "node:crypto";
 import { resolveInside } from "../../results/paths.js";
 import { writeFileAtomicSync } from "../../results/safe-fs.js";
 import { buildPageData, REPORT_HTML_FILE, type ReportLike } from "./data.js";
+import { escapeHtml, jsonForScript } from "./escape.js";
 import { PAGE_CSS, PAGE_SCRIPT } from "./page.generated.js";
-import type { PageData } from "./page-data.js";
+import type { WireData } from "./page-data.js";
 
 const SCRIPT_HASH = createHash("sha256").update(PAGE_SCRIPT).digest("base64");
 
-/** JSON that is safe inside a `<script>` element (and still JSON.parse-able to the same value). */
-export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(
-    /[<>&\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-}
+export { escapeHtml, jsonForScript };
 
-export function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
-  );
-}
-
-export function renderReportHtml(data: PageData): string {
+/** The page in parts (the data is one of them), so writing it never joins megabytes into one string. */
+export function renderReportHtmlParts(data: WireData): string[] {
   const csp = [
     "default-src 'none'",
     `script-src 'sha256-${SCRIPT_HASH}'`,
@@ -41,7 +30,7 @@ export function renderReportHtml(data: PageData): string {
     "form-action 'none'",
   ].join("; ");
   const title = `${data.run.runbook} · ${data.run.runId} · ${data.run.status}`;
-  return [
+  const head = [
     "<!doctype html>",
     '<html lang="en">',
     "<head>",
@@ -55,12 +44,13 @@ export function renderReportHtml(data: PageData): string {
     "<body>",
     '<div id="app"><p>Loading the report…</p></div>',
     "<noscript><p>This page draws its timeline and tables with JavaScript. report.json and summary.md in this folder hold the same results.</p></noscript>",
-    `<script type="application/json" id="report-data">${jsonForScript(data)}</script>`,
-    `<script>${PAGE_SCRIPT}</script>`,
-    "</body>",
-    "</html>",
-    "",
-  ].join("\n");
+    '<script type="application/json" id="report-data">',
+  ];
+  return [
+    `${head.join("\n")}`,
+    jsonForScript(data),
+    `</script>\n<script>${PAGE_SCRIPT}</script>\n</body>\n</html>\n`,
+  ];
 }
 
 /** A page that says why the real one could not be written (the rest of the run folder is intact). */
@@ -84,7 +74,7 @@ function failurePage(error: unknown): string {
 export function writeReportHtml(outDir: string, report: ReportLike): { path: string; error: unknown } {
   const file = resolveInside(outDir, REPORT_HTML_FILE);
   try {
-    writeFileAtomicSync(file, renderReportHtml(buildPageData(outDir, report)));
+    writeFileAtomicSync(file, renderReportHtmlParts(buildPageData(outDir, report)));
     return { path: file, error: null };
   } catch (error) {
     try {

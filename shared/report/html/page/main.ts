@@ -4,7 +4,7 @@
  * charts and the results table. It sets the performance mark `mde-lr:first-screen` once the first
  * screen has been painted (the benchmark reads it), and exposes `window.mdeLrReport` for tests.
  */
-import { type PageData, SPAN_KINDS } from "../page-data.js";
+import { expandWire, type PageData, SPAN_KINDS, type WireData } from "../page-data.js";
 import { QuotaCharts } from "./charts.js";
 import { OUTCOME_COLORS, SPAN_COLORS } from "./colors.js";
 import { renderDetails } from "./details.js";
@@ -283,7 +283,7 @@ function boot(): void {
   const node = document.getElementById("report-data");
   let data: PageData;
   try {
-    data = JSON.parse(node?.textContent ?? "") as PageData;
+    data = expandWire(JSON.parse(node?.textContent ?? "") as WireData);
   } catch (error) {
     const app = document.getElementById("app");
     if (app)
