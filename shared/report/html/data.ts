@@ -1,13 +1,11 @@
 /**
- * Builds report.html's data (PageData) from a run folder: the report (any schema version this page
- * knows, optional fields tolerated), the limits and device order from run.json, and the history in
- * timeline.jsonl. Without a timeline (older runs) each device's spans are reconstructed from its
+ * Builds report.html's data (WireData, as stored in the page) from a run folder: the report (any
+ * schema version this page knows, optional fields tolerated), the limits and device order from
+ * run.json, and the history in timeline.jsonl. Without a timeline (older runs) each device's spans are reconstructed from its
  * first submission, command times and end. Nothing secret goes in: only report.json's content (itself
  * checked by the secret harness), run.json's numeric options, the timeline and the folder's file names.
  */
-import fs from "node:fs";
 import path from "node:path";
-import { PLAN_FILE } from "../../run/journal.js";
 import { TIMELINE_FILE } from "../../run/timeline.js";
 import type { CommandReport, ReportError } from "../types.js";
 import { costInPage } from "./escape.js";
@@ -15,7 +13,6 @@ import {
   ACTION_OUTCOMES,
   derivedTextFile,
   PAGE_DATA_VERSION,
-  type PageLimits,
   type PageStep,
   type PageTimeline,
   SPAN_KINDS,
@@ -23,9 +20,10 @@ import {
   type WireData,
   type WireDevice,
 } from "./page-data.js";
+import { listFiles, REPORT_HTML_FILE, readPlan } from "./run-folder.js";
 import { closeOpen, type FoldedTimeline, foldTimeline } from "./timeline-fold.js";
 
-export const REPORT_HTML_FILE = "report.html";
+export { REPORT_HTML_FILE };
 
 /** report.json as this page reads it: schema 1, and schema 2's additions when present. */
 export interface ReportLike {
@@ -68,87 +66,6 @@ const DATA_TARGET_BYTES = 9_000_000;
 const EXCERPT_MAX = 4096;
 /** The service starts every script output with this line (mde-api.md §4.6); it says nothing. */
 const TRANSCRIPT_HEADER = /^Transcript started, output file is [^\n]*\n/;
-
-/** Files of the run folder listed first in the header, in this order; any other file follows. */
-const KNOWN_FILES = [
-  "report.json",
-  "summary.md",
-  "manifest.sha256",
-  TIMELINE_FILE,
-  PLAN_FILE,
-  "journal.jsonl",
-  "journal.snapshot.json",
-];
-
-interface PlanView {
-  limits: PageLimits | null;
-  index: Map<string, number>;
-  /** Per planned device: the 1-based action that carries each step. */
-  actionOfStep: Map<number, number>[];
-}
-
-function readPlan(outDir: string): PlanView {
-  const empty: PlanView = { limits: null, index: new Map(), actionOfStep: [] };
-  let plan: {
-    options?: Record<string, unknown>;
-    devices?: { machineId?: string; actions?: { steps?: number[] }[] }[];
-  };
-  try {
-    plan = JSON.parse(fs.readFileSync(path.join(outDir, PLAN_FILE), "utf8"));
-  } catch {
-    return empty;
-  }
-  const o = plan.options ?? {};
-  const num = (k: string) => (typeof o[k] === "number" ? (o[k] as number) : null);
-  const keys = [
-    "submitPerMinute",
-    "maxConcurrentSessions",
-    "callsPerMinute",
-    "callsPerHour",
-    "canary",
-    "timeoutMs",
-    "pollIntervalMs",
-  ] as const;
-  const limits = keys.every((k) => num(k) !== null)
-    ? (Object.fromEntries(keys.map((k) => [k, num(k)])) as unknown as PageLimits)
-    : null;
-  const devices = Array.isArray(plan.devices) ? plan.devices : [];
-  return {
-    limits,
-    index: new Map(devices.map((d, i) => [String(d.machineId ?? "").toLowerCase(), i])),
-    actionOfStep: devices.map(
-      (d) => new Map((d.actions ?? []).flatMap((a, n) => (a.steps ?? []).map((s) => [s, n + 1] as const))),
-    ),
-  };
-}
-
-function listFiles(outDir: string): { name: string; bytes: number }[] {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(outDir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  const files = entries
-    // Atomic writes leave `<name>.<pid>.<hex>.tmp` only for an instant (or after a crash): not a file of the run.
-    .filter(
-      (e) => e.isFile() && e.name !== REPORT_HTML_FILE && !e.name.startsWith(".") && !e.name.endsWith(".tmp"),
-    )
-    .map((e) => ({ name: e.name, bytes: safeSize(path.join(outDir, e.name)) }));
-  const rank = (n: string) => {
-    const i = KNOWN_FILES.indexOf(n);
-    return i < 0 ? KNOWN_FILES.length : i;
-  };
-  return files.sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name));
-}
-
-function safeSize(file: string): number {
-  try {
-    return fs.lstatSync(file).size;
-  } catch {
-    return 0;
-  }
-}
 
 /** Bytes `value` takes in the page as jsonForScript writes it (without making that copy). */
 function pageBytes(value: unknown): number {
