@@ -18,7 +18,14 @@ mkdirSync(path.dirname(helper), { recursive: true });
 try {
   const run = spawnSync(
     process.execPath,
-    [path.join(root, "bin/mde-lr.js"), "run", "examples/runbooks/triage.yaml", "--emulator", "--out", path.join(work, "run")],
+    [
+      path.join(root, "bin/mde-lr.js"),
+      "run",
+      "examples/runbooks/triage.yaml",
+      "--emulator",
+      "--out",
+      path.join(work, "run"),
+    ],
     { cwd: root, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, NO_COLOR: "1" } },
   );
   if (run.status !== 0) throw new Error(`the demo run exited ${run.status}`);
@@ -40,9 +47,7 @@ try {
     await page.waitForFunction("performance.getEntriesByName('mde-lr:first-screen').length > 0");
     const id = await page.evaluate("window.mdeLrReport.rows()[0].machineId");
     const point = await page.evaluate(`window.mdeLrReport.locate(${JSON.stringify(id)}, "pending")`);
-    await page.evaluate("window.scrollTo(0, 0)");
-    const again = await page.evaluate(`window.mdeLrReport.locate(${JSON.stringify(id)}, "pending")`);
-    await page.mouse.move((again ?? point).x, (again ?? point).y);
+    await page.mouse.move(point.x, point.y);
     await page.waitForTimeout(300);
     await page.screenshot({ path: out, fullPage: true });
     console.log(`wrote ${path.relative(root, out)}`);
