@@ -174,6 +174,22 @@ describe("report.html from a real emulator run", { timeout: 120_000 }, () => {
     const wait = await locate(page, okId, "waiting");
     await page.mouse.move(wait.x, wait.y);
     await expect.poll(async () => tip.innerText()).toContain("waiting for its turn: session cap: 2 of 2");
+
+    // Drag across the plot to zoom into that stretch of time; the charts follow; double-click resets.
+    const full = await hook<[number, number]>(page, "view");
+    const from = await locate(page, busyId, "busy");
+    await page.mouse.move(from.x - 40, from.y);
+    await page.mouse.down();
+    await page.mouse.move(from.x + 40, from.y, { steps: 4 });
+    await page.mouse.up();
+    const zoomed = await hook<[number, number]>(page, "view");
+    expect(zoomed[1] - zoomed[0]).toBeLessThan((full[1] - full[0]) / 5);
+    expect(zoomed[0]).toBeGreaterThan(full[0]);
+    expect(await page.locator("#range").innerText()).toMatch(/^showing \d{4}-\d\d-\d\d /);
+    const chartMin = await page.evaluate("window.mdeLrReport.chartRange()");
+    expect(Math.abs((chartMin as number[])[0]! * 1000 - zoomed[0])).toBeLessThan(1000);
+    await page.mouse.dblclick(from.x, from.y);
+    expect(await hook<[number, number]>(page, "view")).toEqual(full);
     await page.close();
   });
 

@@ -91,6 +91,12 @@ export class QuotaCharts {
     }).observe(grid);
   }
 
+  /** The charts' time range, epoch seconds (null without charts). */
+  range(): [number, number] | null {
+    const x = this.plots[0]?.scales["x"];
+    return x?.min !== undefined && x.max !== undefined ? [x.min, x.max] : null;
+  }
+
   /** Show `view` (ms after t0), or everything when null, without calling onView back. */
   setView(view: [number, number] | null): void {
     const s = this.model.series;

@@ -274,6 +274,7 @@ function start(data: PageData): void {
     view: () => gantt.getView().map((t) => model.t0 + t),
     zoom: (a: number, b: number) => gantt.setView([a - model.t0, b - model.t0], true),
     tableRows: () => table.count(),
+    chartRange: () => charts.range(),
   };
   // The mark goes after the first paint: rAF runs before it, a task queued from there after it.
   requestAnimationFrame(() => setTimeout(() => performance.mark("mde-lr:first-screen"), 0));
