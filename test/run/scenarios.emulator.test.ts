@@ -336,9 +336,11 @@ describe("hostile device paths and names", () => {
         "journal.jsonl",
         "journal.snapshot.json",
         "manifest.sha256",
+        "report.html",
         "report.json",
         "run.json",
         "summary.md",
+        "timeline.jsonl",
         m.folder!,
       ].sort(),
     );
