@@ -12,6 +12,7 @@ const resultsFile = ".tmp/vitest-results.json";
 const steps = [
   ["build (tsc → lib/)", "tsc", ["-p", "tsconfig.build.json"]],
   ["typecheck", "tsc", ["-p", "tsconfig.json", "--noEmit"]],
+  ["typecheck (report.html's browser script)", "tsc", ["-p", "shared/report/html/page/tsconfig.json"]],
   ["lint", "biome", ["check", "."]],
   ["dist matches source", "node", ["scripts/check-dist.mjs"]],
   [

@@ -53,6 +53,7 @@ export { SlidingWindowBudget, type WindowLimit } from "./http/sliding-window.js"
 // (shared/emulator/index.js) so the published core never loads it.
 export { type BuildPlanOptions, buildPlan } from "./plan/index.js";
 export { onSecretRegistered, redact, redactError, registerSasUrl, registerSecret } from "./redact.js";
+export { type WrittenPage, writeReportPage } from "./report/html/rewrite.js";
 export type * from "./report/types.js";
 export { cancelRun, type ResumeRunOptions, readReport, resumeRun, startRun } from "./run/index.js";
 export type * from "./run/types.js";

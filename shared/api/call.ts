@@ -4,6 +4,12 @@ import type { CallOptions } from "./types.js";
 
 export function callFields(
   o: CallOptions | undefined,
-): Pick<ApiRequest, "signal" | "priority" | "slot" | "onQuotaWait"> {
-  return { signal: o?.signal, priority: o?.priority, slot: o?.slot, onQuotaWait: o?.onQuotaWait };
+): Pick<ApiRequest, "signal" | "priority" | "slot" | "onQuotaWait" | "onSent"> {
+  return {
+    signal: o?.signal,
+    priority: o?.priority,
+    slot: o?.slot,
+    onQuotaWait: o?.onQuotaWait,
+    onSent: o?.onSent,
+  };
 }

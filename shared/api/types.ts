@@ -118,6 +118,8 @@ export interface CallOptions {
   slot?: QuotaSlot | undefined;
   /** Told when the client's quota account makes this call wait (service ms it waits until). */
   onQuotaWait?: ((untilMs: number) => void) | undefined;
+  /** Told each time a request of this call leaves (retries included), after its quota slot was taken. */
+  onSent?: (() => void) | undefined;
 }
 
 /** What a download produced on disk. */

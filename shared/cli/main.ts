@@ -56,6 +56,7 @@ const commands = {
   validate: () => import("./commands/validate.js"),
   library: () => import("./commands/library.js"),
   emulator: () => import("./commands/emulator.js"),
+  report: () => import("./commands/report.js"),
 };
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
@@ -131,6 +132,18 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     ).argument("<dir>", "the run's output folder"),
     false,
   ).action(async (dir: string, opts) => setExit(await (await commands.run()).cancelCommand(io, dir, opts)));
+
+  sub(
+    program
+      .command("report")
+      .description("(re)write report.html for a run's output folder (older runs included)")
+      .argument("<dir>", "the run's output folder"),
+  )
+    .option("--open", "open the page with the system's browser (in a headless session: print its path)")
+    .option("--json", "machine-readable JSON on stdout")
+    .action(async (dir: string, opts) =>
+      setExit(await (await commands.report()).reportCommand(io, dir, opts)),
+    );
 
   const library = sub(program.command("library").description("manage the Live Response library"));
   withConnectionOptions(sub(library.command("list").description("list the library's files")), true).action(

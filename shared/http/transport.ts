@@ -50,6 +50,8 @@ export interface ApiRequest {
   slot?: QuotaSlot | undefined;
   /** Told when the quota account makes this call wait (service ms it waits until). */
   onQuotaWait?: ((untilMs: number) => void) | undefined;
+  /** Told each time a request leaves (after its quota slot). */
+  onSent?: (() => void) | undefined;
 }
 
 export interface ApiResponse {
@@ -167,6 +169,7 @@ export class HttpTransport {
         throw new CancelledError(`${req.method} ${url.pathname} cancelled`, { cause: req.signal.reason });
       }
       counter.add(req.kind);
+      req.onSent?.();
       emit(hooks.onRequest, base);
       const started = clock.now();
       let res: Awaited<ReturnType<typeof request>>;

@@ -4,15 +4,19 @@ import { InputError } from "../errors.js";
 import { resolveInside } from "../results/paths.js";
 import { writeFileAtomicSync } from "../results/safe-fs.js";
 import { emptyCounts } from "./build.js";
+import { REPORT_HTML_FILE, writeReportHtml } from "./html/render.js";
 import { renderSummary } from "./summary.js";
 import type { RunReport } from "./types.js";
 
 export const REPORT_FILE = "report.json";
 export const SUMMARY_FILE = "summary.md";
+export { REPORT_HTML_FILE };
 
+/** report.json, summary.md and report.html (the page never fails the run: see writeReportHtml). */
 export function writeReportFiles(outDir: string, report: RunReport): void {
   writeFileAtomicSync(resolveInside(outDir, REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
   writeFileAtomicSync(resolveInside(outDir, SUMMARY_FILE), renderSummary(report));
+  writeReportHtml(outDir, report);
 }
 
 /** The last report.json written in `outDir` (a run writes it at the end, on detach and on cancel). */
@@ -42,7 +46,7 @@ export function upgradeReport(value: { schemaVersion?: unknown }, where = "repor
   if (value.schemaVersion !== 1) {
     throw new InputError(
       "outDir",
-      `${where} has schemaVersion ${String(value.schemaVersion)}; this version reads 1 and 2`,
+      `${where} has schemaVersion ${String(value.schemaVersion)}; this version reads 1 and 2 (a newer mde-lr wrote it: update mde-lr)`,
     );
   }
   const v1 = value as Omit<RunReport, "schemaVersion" | "counts"> & { counts: Record<string, number> };

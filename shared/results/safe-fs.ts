@@ -46,12 +46,16 @@ export function ensureFolderInside(root: string, relative: string): string {
   return target;
 }
 
-/** Write `data` to `absPath` atomically (temp + fsync + rename); `absPath` must already be checked. */
-export function writeFileAtomicSync(absPath: string, data: string | Uint8Array): void {
+/**
+ * Write `data` to `absPath` atomically (temp + fsync + rename); `absPath` must already be checked. A list
+ * of strings is written part by part, so a large file is never copied into one buffer first.
+ */
+export function writeFileAtomicSync(absPath: string, data: string | Uint8Array | readonly string[]): void {
   const tmp = `${absPath}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   const fd = fs.openSync(tmp, EXCL_FLAGS | NOFOLLOW, 0o644);
   try {
-    fs.writeSync(fd, typeof data === "string" ? Buffer.from(data, "utf8") : data);
+    if (Array.isArray(data)) for (const part of data) fs.writeSync(fd, part);
+    else fs.writeSync(fd, typeof data === "string" ? Buffer.from(data, "utf8") : (data as Uint8Array));
     fs.fsyncSync(fd);
   } catch (error) {
     fs.closeSync(fd);

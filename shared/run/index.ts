@@ -28,6 +28,7 @@ import {
 } from "../state/records.js";
 import { newRunId } from "../state/tag.js";
 import { planningFeed, planSource, remainingTargets } from "./planning.js";
+import { TimelineRecorder } from "./timeline.js";
 import type { RunContext, RunEvent, StartRunOptions } from "./types.js";
 
 export { REPORT_FILE, SUMMARY_FILE } from "../report/io.js";
@@ -60,11 +61,17 @@ function meter(
   ctx: RunContext,
   clock: Clock,
   stated: Partial<Limits>,
+  timeline: TimelineRecorder,
 ): { metered: MeteredApi; limits: Limits } {
   const emit = emitter(ctx);
   const quota = ctx.api.quota ?? new QuotaAccount(clock);
   const limits = quota.configure(stated);
-  const metered = meterApi(ctx.api, quota, (reason, untilMs) => emit({ type: "waiting", reason, untilMs }));
+  const metered = meterApi(
+    ctx.api,
+    quota,
+    (reason, untilMs) => emit({ type: "waiting", reason, untilMs }),
+    timeline.call,
+  );
   return { metered, limits: { ...limits } };
 }
 
@@ -90,6 +97,8 @@ export async function startRun(ctx: RunContext, options: StartRunOptions): Promi
     ? overrideTargets(options.runbook, options.machineIds)
     : options.runbook;
   const outDir = ensureOutputRoot(options.outDir);
+  const timeline = new TimelineRecorder(outDir, clock, "run");
+  ctx = timeline.observe(ctx);
   if (fs.existsSync(resolveInside(outDir, PLAN_FILE))) {
     throw new InputError(
       "outDir",
@@ -100,7 +109,7 @@ export async function startRun(ctx: RunContext, options: StartRunOptions): Promi
     throw new InputError("detachAfterMs", "must be a non-negative number of milliseconds");
   }
   const o = runbook.options;
-  const { metered, limits } = meter(ctx, clock, o.limits);
+  const { metered, limits } = meter(ctx, clock, o.limits, timeline);
   const planOptions: RunPlanFile["options"] = {
     timeoutMs: o.timeoutMs,
     pollIntervalMs: o.pollIntervalMs,
@@ -147,6 +156,7 @@ export async function startRun(ctx: RunContext, options: StartRunOptions): Promi
   if (ctx.signal?.aborted) throw new CancelledError("the run was cancelled before anything was submitted");
 
   const journal = Journal.create(outDir, planFile);
+  timeline.attach(journal);
   emitter(ctx)({ type: "started", runId: planFile.runId });
   const runState: RunState = { cancelled: false, finishedAt: null, apiCalls: {} };
   const feed = planningFeed({ plan: planFile, journal, emit: emitter(ctx) }, head, source);
@@ -173,8 +183,11 @@ export async function resumeRun(
 ): Promise<RunReport> {
   const clock = ctx.clock ?? systemClock;
   const { journal, loaded } = Journal.open(outDir);
+  const timeline = new TimelineRecorder(outDir, clock, "resume");
+  ctx = timeline.observe(ctx);
+  timeline.attach(journal);
   const records = fillRecords(loaded.plan, loaded.records);
-  const { metered } = meter(ctx, clock, planLimits(loaded.plan.options));
+  const { metered } = meter(ctx, clock, planLimits(loaded.plan.options), timeline);
   if (loaded.run.cancelled || (loaded.plan.planComplete && records.every((r) => r.phase === "done"))) {
     return finalize(ctx, clock, outDir, loaded.plan, records, loaded.run, journal, metered, {
       cancelled: loaded.run.cancelled,
@@ -209,8 +222,11 @@ export async function resumeRun(
 export async function cancelRun(ctx: RunContext, outDir: string): Promise<RunReport> {
   const clock = ctx.clock ?? systemClock;
   const { journal, loaded } = Journal.open(outDir);
+  const timeline = new TimelineRecorder(outDir, clock, "cancel");
+  ctx = timeline.observe(ctx);
+  timeline.attach(journal);
   const records = fillRecords(loaded.plan, loaded.records);
-  const { metered } = meter(ctx, clock, planLimits(loaded.plan.options));
+  const { metered } = meter(ctx, clock, planLimits(loaded.plan.options), timeline);
   // Cancelling must not be cut short by the caller's own (possibly already aborted) signal.
   const { signal: _ignored, ...rest } = ctx;
   return drive(rest, clock, outDir, loaded.plan, records, loaded.run, journal, metered, undefined, "cancel");

@@ -21,6 +21,8 @@ export function meterApi(
   inner: MdeApi,
   quota: QuotaAccount,
   onWait?: (reason: "rateLimit" | "quota", untilMs: number) => void,
+  /** Sees each call as it is made (the run's timeline); must not throw. */
+  onCall?: (kind: CallKind) => void,
 ): MeteredApi {
   const counts: CallCounts = {
     submit: 0,
@@ -43,8 +45,15 @@ export function meterApi(
     // Downloads go to Azure Storage (SAS links) and count against no MDE quota.
     const cls: QuotaClass | null = kind === "download" ? null : kind === "submit" ? "submit" : "general";
     const onQuotaWait = (until: number) => onWait?.(kind === "submit" ? "rateLimit" : "quota", until);
-    if (!enforceHere || cls === null || o?.slot) return call({ ...o, priority, onQuotaWait });
+    // The timeline sees a call when it leaves (after any quota wait), so its chart is what the service saw.
+    const onSent = () => onCall?.(kind);
+    if (cls === null) {
+      onSent();
+      return call({ ...o, priority });
+    }
+    if (!enforceHere || o?.slot) return call({ ...o, priority, onQuotaWait, onSent });
     const slot = await quota.acquire(cls, priority, o?.signal, onQuotaWait);
+    onSent();
     try {
       return await call({ ...o, priority });
     } finally {

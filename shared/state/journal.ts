@@ -49,7 +49,14 @@ export interface LoadedRun {
   records: (DeviceRecord | null)[];
 }
 
+/** Sees every device record written and the journal's close (the timeline recorder); must not throw. */
+export interface JournalObserver {
+  record(device: number, record: DeviceRecord): void;
+  close(): void;
+}
+
 export class Journal {
+  observer: JournalObserver | null = null;
   private fd: number;
   private seq: number;
   private linesSinceCompaction: number;
@@ -98,8 +105,7 @@ export class Journal {
         `${root} holds no run (${PLAN_FILE} is missing); pass the run's output folder`,
       );
     }
-    const plan = JSON.parse(fs.readFileSync(planPath, "utf8")) as RunPlanFile;
-    mergePlanBatches(plan, resolveInside(root, PLAN_BATCHES_FILE));
+    const plan = loadPlan(root);
     const records: (DeviceRecord | null)[] = plan.devices.map(() => null);
     let run: RunState = { cancelled: false, finishedAt: null, apiCalls: {} };
     let covered = 0;
@@ -145,6 +151,7 @@ export class Journal {
    */
   write(device: number, record: DeviceRecord, durable = false): void {
     this.append({ s: ++this.seq, d: device, r: record }, false);
+    this.observer?.record(device, record);
     if (durable) void this.sync().catch(() => {});
   }
 
@@ -197,6 +204,7 @@ export class Journal {
   }
 
   close(): void {
+    this.observer?.close();
     if (this.planFd !== null) {
       fs.closeSync(this.planFd);
       this.planFd = null;
@@ -274,6 +282,14 @@ function scan(root: string): { seq: number; lines: number } {
   }
   if (good < buf.length) fs.truncateSync(file, good);
   return { seq, lines };
+}
+
+/** A run's plan (run.json with every batch of plan.jsonl), read only. Throws when run.json is unreadable. */
+export function loadPlan(outDir: string): RunPlanFile {
+  const root = path.resolve(outDir);
+  const plan = JSON.parse(fs.readFileSync(resolveInside(root, PLAN_FILE), "utf8")) as RunPlanFile;
+  mergePlanBatches(plan, resolveInside(root, PLAN_BATCHES_FILE));
+  return plan;
 }
 
 /**

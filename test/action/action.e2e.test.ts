@@ -139,7 +139,9 @@ describe("action end to end", { timeout: 120_000 }, () => {
     );
     const zip = readZip(await world.results.download(name));
     const names = [...zip.keys()];
-    for (const f of ["report.json", "summary.md", "manifest.sha256"]) expect(names).toContain(f);
+    for (const f of ["report.json", "summary.md", "manifest.sha256", "report.html", "timeline.jsonl"]) {
+      expect(names).toContain(f);
+    }
     expect(names.every((n) => !/[":<>|*?\\]/.test(n))).toBe(true);
     for (const m of report.machines) {
       const getFile = m.commands.find((c) => c.type === "GetFile");

@@ -62,14 +62,22 @@ async function runbookFile(name: string, text: string): Promise<string> {
 }
 
 describe("help and usage", () => {
-  it.each(["(none)", "run", "plan", "validate", "resume", "cancel", "library", "library sync", "emulator"])(
-    "mde-lr %s --help exits 0",
-    async (cmd) => {
-      const r = await runCli([...cmd.split(" ").filter((w) => w !== "(none)"), "--help"]);
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/^Usage: mde-lr/);
-    },
-  );
+  it.each([
+    "(none)",
+    "run",
+    "plan",
+    "validate",
+    "resume",
+    "cancel",
+    "report",
+    "library",
+    "library sync",
+    "emulator",
+  ])("mde-lr %s --help exits 0", async (cmd) => {
+    const r = await runCli([...cmd.split(" ").filter((w) => w !== "(none)"), "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: mde-lr/);
+  });
 
   it("rejects unknown commands and options with exit 2", async () => {
     expect((await runCli(["explode"])).code).toBe(2);
@@ -158,7 +166,8 @@ describe("run", () => {
     const report = JSON.parse(readFileSync(join(out, "report.json"), "utf8"));
     expect(report.status).toBe("succeeded");
     expect(report.machines.length).toBeGreaterThan(0);
-    expect(existsSync(join(out, "summary.md"))).toBe(true);
+    for (const f of ["summary.md", "report.html", "timeline.jsonl"])
+      expect(existsSync(join(out, f)), f).toBe(true);
   });
 
   it("--json prints the report; the emulator saw exactly one submission per device", async () => {

@@ -5,13 +5,15 @@
  * dropped connections.
  */
 import { type ChildProcess, fork } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ScaledClock } from "../../shared/clock.js";
 import type { DeviceSpec, EmulatorHandle } from "../../shared/emulator/index.js";
+import { buildPageData } from "../../shared/report/html/data.js";
 import { actionComment, resumeRun, startRun } from "../../shared/run/index.js";
+import { TIMELINE_FILE } from "../../shared/run/timeline.js";
 import { Journal } from "../../shared/state/journal.js";
 import { type Rig, rig, runbookFrom, submits, tempDir } from "./helpers.js";
 import { validateReport } from "./schema.js";
@@ -127,7 +129,9 @@ describe("crash and resume", () => {
     const killAt = [3, 11, 17, 29, 41, 57];
     let mode: "start" | "resume" = "start";
     let kills = 0;
+    let children = 0;
     for (const at of killAt) {
+      children++;
       const outcome = await runChild({ ...job, mode }, (_m, n) => n >= at);
       mode = "resume";
       if (outcome !== "killed") break;
@@ -141,6 +145,23 @@ describe("crash and resume", () => {
     expect(assertNoDuplicateSubmissions(r.emu)).toBe(48);
     expect(submits(r.emu)).toHaveLength(48);
     expect(validateReport(report)).toEqual([]);
+    // timeline.jsonl: every process appended (its first lines are flushed when it attaches), and the page
+    // folds the history of all of them into one span list per device that ends when the device did.
+    const lines = readFileSync(path.join(out, TIMELINE_FILE), "utf8").split("\n").filter(Boolean);
+    const procs = lines.flatMap((l) => {
+      try {
+        return [JSON.parse(l) as { proc?: string }].filter((x) => x.proc);
+      } catch {
+        return []; // a line torn by kill -9
+      }
+    });
+    expect(procs.map((p) => p.proc)).toEqual(["run", ...Array(children - 1).fill("resume"), "resume"]);
+    const page = buildPageData(out, report);
+    expect(page.timeline.recorded).toBe(true);
+    for (const [i, m] of report.machines.entries()) {
+      const spans = page.devices[i]!.spans;
+      expect(page.timeline.t0 + spans.at(-1)!, m.computerDnsName ?? "").toBe(Date.parse(m.finishedAt!));
+    }
   }, 120_000);
 
   it("an intent journaled before a crash is resolved by tag: sent → re-attached, not sent → submitted once", async () => {

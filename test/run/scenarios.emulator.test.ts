@@ -337,9 +337,11 @@ describe("hostile device paths and names", () => {
         "journal.snapshot.json",
         "manifest.sha256",
         "plan.jsonl",
+        "report.html",
         "report.json",
         "run.json",
         "summary.md",
+        "timeline.jsonl",
         m.folder!,
       ].sort(),
     );

@@ -86,6 +86,10 @@ describe("GitHub Action (dist/main.js, dist/post.js) as the runner shows it", ()
     expect(findings).toEqual([]);
     expect(main.outputs.report).toBeTruthy();
     expect(existsSync(String(main.outputs.report))).toBe(true);
+    // report.html sits beside report.json inside the runner folder, so the scan above read it.
+    const page = path.join(path.dirname(String(main.outputs.report)), "report.html");
+    expect(existsSync(page)).toBe(true);
+    expect(path.relative(runnerDir, page).startsWith("..")).toBe(false);
     expect(JSON.parse(String(main.outputs["action-ids"]))).toBeTypeOf("object");
   });
 

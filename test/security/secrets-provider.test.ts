@@ -95,7 +95,9 @@ describe("Pulumi provider: host output, returned properties (state) and output f
       properties: JSON.stringify(answers),
     };
     const outDir = path.join(dir, String(props.outputDir ?? ""));
-    expect(existsSync(path.join(outDir, "report.json"))).toBe(true);
+    // The scan below reads every file of the folder, report.html and timeline.jsonl included.
+    for (const f of ["report.json", "report.html", "timeline.jsonl"])
+      expect(existsSync(path.join(outDir, f)), f).toBe(true);
     for (const f of filesUnder(outDir)) places[path.relative(dir, f)] = readFileSync(f);
     expect(scanAll(scanner, places)).toEqual([]);
   });
