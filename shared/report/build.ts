@@ -186,6 +186,7 @@ export function machineReport(
     finishedAt: iso(record?.finishedAt ?? null),
     commands,
     folder: record && record.actionIds.length > 0 ? folder : null,
+    ...(record?.warnings?.length ? { warnings: record.warnings } : {}),
   };
 }
 

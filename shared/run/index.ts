@@ -5,14 +5,16 @@
 import fs from "node:fs";
 import { type Clock, systemClock } from "../clock.js";
 import type { Limits } from "../config/limits.js";
-import { CancelledError, InputError } from "../errors.js";
+import { CancelledError, InputError, MdeLrError } from "../errors.js";
 import { QuotaAccount } from "../http/quota.js";
 import type { PlanBatch } from "../plan/batches.js";
+import { explainServiceError } from "../plan/explain.js";
 import { needsLibrary, syncLibrary } from "../plan/library.js";
 import { failIneligible } from "../plan/preflight.js";
+import { redactError } from "../redact.js";
 import { buildReport, NOT_LOOKED_UP } from "../report/build.js";
 import { readReportFile, writeReportFiles } from "../report/io.js";
-import type { RunReport } from "../report/types.js";
+import type { ReportError, RunReport } from "../report/types.js";
 import { type ManifestEntry, writeManifest } from "../results/manifest.js";
 import { deviceFolderName, resolveInside } from "../results/paths.js";
 import { ensureOutputRoot } from "../results/safe-fs.js";
@@ -293,12 +295,17 @@ async function drive(
       outcome = await scheduler.run();
     }
   } catch (error) {
-    // Leave a readable report of what is known, then surface the failure.
-    finalize(ctx, clock, outDir, plan, records, runState, journal, metered, {
-      cancelled: false,
-      detached: true,
-      fatal: error,
-    });
+    // The run boundary: whatever stopped the run (even an error nobody expected), leave a readable report
+    // that says so and a journal that resumes, then surface the failure.
+    try {
+      finalize(ctx, clock, outDir, plan, records, runState, journal, metered, {
+        cancelled: false,
+        detached: true,
+        fatal: error,
+      });
+    } catch {
+      // Reporting failed too: the original error is the one to surface; the journal lines are on disk.
+    }
     throw error;
   }
   const report = finalize(ctx, clock, outDir, plan, records, runState, journal, metered, outcome);
@@ -339,10 +346,23 @@ function finalize(
     apiCalls: { ...runState.apiCalls },
     unresolved: [...plan.unresolved, ...notLookedUp(plan, runState.cancelled)],
   });
+  if (outcome.fatal) report.error = runError(outcome.fatal, outDir);
   writeManifest(outDir, manifestEntries(records));
   writeReportFiles(outDir, report);
   emitter(ctx)({ type: "finished", status: report.status });
   return report;
+}
+
+/** The run-level error report.json carries when something stopped the whole run. */
+function runError(error: unknown, outDir: string): ReportError {
+  if (error instanceof MdeLrError) return explainServiceError(error);
+  const name = error instanceof Error ? error.name : "Error";
+  return {
+    code: "Internal.UnexpectedError",
+    message:
+      `${name}: ${redactError(error)} — an error this version of mde-lr did not expect stopped the run. ` +
+      `Nothing is lost: the journal is intact and \`mde-lr resume ${outDir}\` continues the run (please report the error).`,
+  };
 }
 
 function* manifestEntries(records: DeviceRecord[]): Generator<ManifestEntry> {

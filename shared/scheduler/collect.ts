@@ -128,13 +128,19 @@ export class Collector {
     const s = this.s;
     const r = s.records[i]!;
     const status = r.final!.status;
+    const actions = s.plan.devices[i]!.actions;
     const outcome = actionOutcome({
       status,
       record: r,
-      hasNext: r.action + 1 < s.plan.devices[i]!.actions.length,
+      actionSteps: actions[r.action]!.steps,
+      hasNext: r.action + 1 < actions.length,
       timeoutMs: s.plan.options.timeoutMs,
     });
     r.final = null;
+    if (outcome.warning) {
+      r.warnings = [...(r.warnings ?? []), outcome.warning];
+      s.warn(`${s.plan.devices[i]!.computerDnsName ?? s.plan.devices[i]!.machineId}: ${outcome.warning}`);
+    }
     if (outcome.next) {
       r.action++;
       r.actionId = null;

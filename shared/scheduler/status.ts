@@ -51,6 +51,8 @@ export class StatusTracker {
         endTime: c.endTime,
         errors: c.errors ?? [],
       })),
+      cancelledBy: action.cancellationRequestor ?? null,
+      cancelledAt: action.cancellationDateTimeUtc ?? null,
     };
     r.phase = "collecting";
     s.journal.write(i, r, true);

@@ -13,9 +13,11 @@ import {
   RateLimitError,
   UnauthorizedError,
 } from "../errors.js";
-import { explainServiceError } from "../plan/explain.js";
+import { explainServiceError, serviceFix } from "../plan/explain.js";
+import type { ReportError } from "../report/types.js";
 import { actionComment } from "../state/tag.js";
 import { resolveIntent } from "./intent.js";
+import { ownership } from "./ownership.js";
 import type { Progress } from "./progress.js";
 import { type FleetState, MINUTE } from "./state.js";
 import type { StatusTracker } from "./status.js";
@@ -139,7 +141,45 @@ export class Submitter {
       return;
     }
     release();
-    this.accepted(i, created);
+    const owner = ownership(created, s.plan.runId, action.steps, action.commands);
+    if (owner === "ours") this.accepted(i, created);
+    else if (owner === "foreign") this.foreignAnswer(i, created);
+    // The answer does not say whose it is: find our action by its tag, as after an unclear answer.
+    else s.spawn(() => this.resolve(i, false));
+  }
+
+  /**
+   * The service answered with an action that is not this run's (someone else's pending one): never take
+   * it as ours — the device is busy with it; wait or fail per onActiveSession, and say so.
+   */
+  private foreignAnswer(i: number, action: MachineAction): void {
+    const s = this.s;
+    const d = s.plan.devices[i]!;
+    const why = `the service answered the submission to ${d.computerDnsName ?? d.machineId} with action ${action.id}, which is not this run's (requested by ${action.requestor ?? "unknown"}, comment ${JSON.stringify(action.requestorComment ?? "")}); the device is busy with it`;
+    s.warn(why);
+    this.deviceBusy(i, {
+      code: "ActiveRequestAlreadyExists",
+      message: `${why}; ${serviceFix("ActiveRequestAlreadyExists")}`,
+    });
+  }
+
+  /** Another live response holds the device: wait (back-off) or fail it, per onActiveSession. */
+  private deviceBusy(i: number, error: ReportError): void {
+    const s = this.s;
+    const r = s.records[i]!;
+    s.submitting.delete(i);
+    r.intentAt = null;
+    if (s.plan.options.onActiveSession === "fail") {
+      s.finish(i, "failed", error);
+      return;
+    }
+    r.busyCount++;
+    const until = s.clock.now() + busyBackoffMs(r.busyCount);
+    r.busyUntil = until;
+    r.phase = "busy";
+    s.busy.add(i);
+    s.journal.write(i, r, true);
+    s.emit({ type: "waiting", reason: "deviceBusy", untilMs: until });
   }
 
   /** The service took the action (answered, or found by its tag after an unclear answer). */
@@ -195,17 +235,7 @@ export class Submitter {
       return;
     }
     if (error instanceof MdeApiError && error.code === "ActiveRequestAlreadyExists") {
-      if (s.plan.options.onActiveSession === "fail") {
-        s.finish(i, "failed", explainServiceError(error));
-        return;
-      }
-      r.busyCount++;
-      const until = now + busyBackoffMs(r.busyCount);
-      r.busyUntil = until;
-      r.phase = "busy";
-      s.busy.add(i);
-      s.journal.write(i, r, true);
-      s.emit({ type: "waiting", reason: "deviceBusy", untilMs: until });
+      this.deviceBusy(i, explainServiceError(error));
       return;
     }
     if (error instanceof UnauthorizedError || (error instanceof ForbiddenError && error.kind === "auth")) {

@@ -88,7 +88,13 @@ export interface DeviceRecord {
   /** Last known service status of the current action. */
   actionStatus: MachineActionStatus | null;
   /** Set when the current action is final and its results are still to be collected. */
-  final: { status: MachineActionStatus; commands: FinalCommand[] } | null;
+  final: {
+    status: MachineActionStatus;
+    commands: FinalCommand[];
+    /** Who cancelled it and when, as the service recorded it (also someone else, e.g. in the portal). */
+    cancelledBy?: string | null;
+    cancelledAt?: string | null;
+  } | null;
   /** ActiveRequestAlreadyExists: when to look again, and how many times we waited. */
   busyUntil: number | null;
   busyCount: number;
@@ -97,6 +103,8 @@ export interface DeviceRecord {
   /** We asked the service to cancel the current action (timeout or abort). */
   cancelRequested: "timeout" | "abort" | null;
   error: ReportError | null;
+  /** What a person should know beyond the status (report `machines[].warnings`). */
+  warnings?: string[];
   /** Keyed by 1-based step number; a missing step has not run. */
   steps: Record<string, StepRecord>;
 }
