@@ -208,6 +208,14 @@ export function skippedReport(plan: RunPlanFile, skipped: SkippedDevice): Machin
 
 /** A requested target that reached no device: its own entry, saying what was asked and why it failed. */
 export function unresolvedReport(plan: RunPlanFile, u: UnresolvedRecord): MachineReport {
+  return unresolvedEntry(
+    u,
+    plan.steps.map((step, i) => commandReport(i + 1, step, undefined, "notRun", "")),
+  );
+}
+
+/** The entry itself; `commands` are its steps, none run (a version 1 report upgraded has none to list). */
+export function unresolvedEntry(u: UnresolvedRecord, commands: CommandReport[]): MachineReport {
   return {
     machineId: u.selector === "machineIds" ? u.value : null,
     computerDnsName: u.selector === "computerNames" ? u.value : null,
@@ -217,7 +225,7 @@ export function unresolvedReport(plan: RunPlanFile, u: UnresolvedRecord): Machin
     error: u.error,
     startedAt: null,
     finishedAt: null,
-    commands: plan.steps.map((step, i) => commandReport(i + 1, step, undefined, "notRun", "")),
+    commands,
     folder: null,
   };
 }

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import { InputError } from "../errors.js";
 import { resolveInside } from "../results/paths.js";
 import { writeFileAtomicSync } from "../results/safe-fs.js";
-import { emptyCounts } from "./build.js";
+import { emptyCounts, unresolvedEntry } from "./build.js";
 import { REPORT_HTML_FILE, writeReportHtml } from "./html/render.js";
 import { renderSummary } from "./summary.js";
 import type { RunReport } from "./types.js";
@@ -51,20 +51,7 @@ export function upgradeReport(value: { schemaVersion?: unknown }, where = "repor
   }
   const v1 = value as Omit<RunReport, "schemaVersion" | "counts"> & { counts: Record<string, number> };
   const machines = [...v1.machines];
-  for (const u of v1.unresolved ?? []) {
-    machines.push({
-      machineId: u.selector === "machineIds" ? u.value : null,
-      computerDnsName: u.selector === "computerNames" ? u.value : null,
-      target: { selector: u.selector, value: u.value },
-      actionIds: [],
-      status: "unresolved",
-      error: u.error,
-      startedAt: null,
-      finishedAt: null,
-      commands: [],
-      folder: null,
-    });
-  }
+  for (const u of v1.unresolved ?? []) machines.push(unresolvedEntry(u, []));
   return {
     ...v1,
     schemaVersion: 2,

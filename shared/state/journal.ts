@@ -257,7 +257,7 @@ function* readLines(file: string): Generator<JournalLine> {
  */
 function scan(root: string): { seq: number; lines: number } {
   let seq = 0;
-  let lines = 0;
+  const lines = 0;
   const snapshotPath = resolveInside(root, SNAPSHOT_FILE);
   if (fs.existsSync(snapshotPath)) {
     seq = (JSON.parse(fs.readFileSync(snapshotPath, "utf8")) as Snapshot).seq;
@@ -265,23 +265,10 @@ function scan(root: string): { seq: number; lines: number } {
   const file = resolveInside(root, JOURNAL_FILE);
   if (!fs.existsSync(file)) return { seq, lines };
   const buf = fs.readFileSync(file);
-  let good = 0;
-  let start = 0;
-  while (start < buf.length) {
-    const end = buf.indexOf(10, start);
-    if (end < 0) break;
-    try {
-      const line = JSON.parse(buf.subarray(start, end).toString("utf8")) as JournalLine;
-      seq = Math.max(seq, line.s);
-      lines++;
-      good = end + 1;
-    } catch {
-      break;
-    }
-    start = end + 1;
-  }
-  if (good < buf.length) fs.truncateSync(file, good);
-  return { seq, lines };
+  const whole = wholeLines(buf);
+  for (const line of whole.lines as JournalLine[]) seq = Math.max(seq, line.s);
+  if (whole.good < buf.length) fs.truncateSync(file, whole.good);
+  return { seq, lines: lines + whole.lines.length };
 }
 
 /** A run's plan (run.json with every batch of plan.jsonl), read only. Throws when run.json is unreadable. */
@@ -329,18 +316,25 @@ function mergePlanBatches(plan: RunPlanFile, file: string): void {
 function cutTornTail(file: string): void {
   if (!fs.existsSync(file)) return;
   const buf = fs.readFileSync(file);
+  const { good } = wholeLines(buf);
+  if (good < buf.length) fs.truncateSync(file, good);
+}
+
+/** The complete, parseable JSON lines at the start of `buf`, and the byte length they cover. */
+function wholeLines(buf: Buffer): { lines: unknown[]; good: number } {
+  const lines: unknown[] = [];
   let good = 0;
   let start = 0;
   while (start < buf.length) {
     const end = buf.indexOf(10, start);
     if (end < 0) break;
     try {
-      JSON.parse(buf.subarray(start, end).toString("utf8"));
+      lines.push(JSON.parse(buf.subarray(start, end).toString("utf8")));
     } catch {
       break;
     }
     good = end + 1;
     start = end + 1;
   }
-  if (good < buf.length) fs.truncateSync(file, good);
+  return { lines, good };
 }
