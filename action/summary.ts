@@ -4,7 +4,7 @@
  * table cells, so everything goes through `escapeHtml`. The runner drops a step's whole summary above
  * 1 MiB, so rows are added against a byte budget and the cut is stated.
  */
-import { entryId } from "../shared/report/label.js";
+import { entryId, STATUS_ICON } from "../shared/report/label.js";
 import type { CommandReport, MachineReport, RunReport } from "../shared/report/types.js";
 
 /** The runner's limit is 1 MiB per step; stay well below it (other text may share the step). */
@@ -40,16 +40,6 @@ export function formatDuration(startedAt: string | null, finishedAt: string | nu
   const m = Math.floor(s / 60);
   return s % 60 === 0 ? `${m} min` : `${m} min ${s % 60} s`;
 }
-
-const STATUS_ICON: Record<string, string> = {
-  succeeded: "✅",
-  failed: "❌",
-  timedOut: "⏱️",
-  cancelled: "🚫",
-  skipped: "⏭️",
-  pending: "⏳",
-  notRun: "➖",
-};
 
 function status(value: string): string {
   return `${STATUS_ICON[value] ?? ""} ${escapeHtml(value)}`.trim();

@@ -11,7 +11,7 @@
  * GitHub refuses a comment body over 65,536 characters; rows are added against a budget below that and
  * the cut is stated.
  */
-import { entryId } from "../../shared/report/label.js";
+import { entryId, STATUS_ICON } from "../../shared/report/label.js";
 import type { MachineReport, RunReport } from "../../shared/report/types.js";
 import { escapeHtml, formatDuration } from "../summary.js";
 
@@ -41,14 +41,7 @@ export function deviceText(value: string | null | undefined, max = EXCERPT_CHARS
 }
 
 const ICON: Record<string, string> = {
-  succeeded: "✅",
-  failed: "❌",
-  partial: "⚠️",
-  timedOut: "⏱️",
-  cancelled: "🚫",
-  skipped: "⏭️",
-  pending: "⏳",
-  notRun: "➖",
+  ...STATUS_ICON,
   waiting: "⏳",
   running: "🔄",
   planned: "🗒️",

@@ -12,3 +12,16 @@ export function entryId(m: Pick<MachineReport, "machineId" | "target">): string 
   if (m.machineId) return m.machineId;
   return m.target ? `(${m.target.selector})` : "";
 }
+
+/** One icon per status, for every table a person reads (summary.md, the job summary, the incident comment). */
+export const STATUS_ICON: Readonly<Record<string, string>> = {
+  succeeded: "✅",
+  partial: "⚠️",
+  failed: "❌",
+  timedOut: "⏱️",
+  cancelled: "🚫",
+  skipped: "⏭️",
+  pending: "⏳",
+  unresolved: "❓",
+  notRun: "➖",
+};

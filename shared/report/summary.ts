@@ -4,7 +4,7 @@
  * for both Markdown and HTML (the GitHub summary renders raw HTML and does not escape cells), and
  * the table is capped so the summary stays far below the runner's 1 MiB limit.
  */
-import { entryId, entryName } from "./label.js";
+import { entryId, entryName, STATUS_ICON } from "./label.js";
 import type { CommandReport, MachineReport, RunReport } from "./types.js";
 
 /** Rows shown before "… and N more"; report.json always has every device. */
@@ -42,17 +42,7 @@ export function escapeCell(text: string, maxLength = 200): string {
     .replace(/\|/g, "&#124;");
 }
 
-const ICON: Record<string, string> = {
-  succeeded: "✅",
-  partial: "⚠️",
-  failed: "❌",
-  timedOut: "⏱️",
-  cancelled: "🚫",
-  skipped: "⏭️",
-  pending: "⏳",
-  unresolved: "❓",
-  notRun: "—",
-};
+const ICON = STATUS_ICON;
 
 function stepCell(c: CommandReport | undefined): string {
   if (!c) return "";
