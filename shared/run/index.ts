@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import { type Clock, systemClock } from "../clock.js";
 import type { Limits } from "../config/limits.js";
+import { custodyReport, emptyCustody, runbookCustody } from "../custody/index.js";
 import { CancelledError, InputError } from "../errors.js";
 import { QuotaAccount } from "../http/quota.js";
 import type { PlanBatch } from "../plan/batches.js";
@@ -27,6 +28,7 @@ import {
   type RunPlanFile,
 } from "../state/records.js";
 import { newRunId } from "../state/tag.js";
+import { beginSession } from "./custody.js";
 import { planningFeed, planSource, remainingTargets } from "./planning.js";
 import type { RunContext, RunEvent, StartRunOptions } from "./types.js";
 
@@ -127,6 +129,7 @@ export async function startRun(ctx: RunContext, options: StartRunOptions): Promi
     skipped: [],
     unresolved: [],
     warnings: [],
+    custody: { runbook: runbookCustody(runbook) },
   };
 
   // The first batch is resolved before the run folder exists: bad targets (a refused filter, a fan-out
@@ -148,7 +151,8 @@ export async function startRun(ctx: RunContext, options: StartRunOptions): Promi
 
   const journal = Journal.create(outDir, planFile);
   emitter(ctx)({ type: "started", runId: planFile.runId });
-  const runState: RunState = { cancelled: false, finishedAt: null, apiCalls: {} };
+  const runState: RunState = { cancelled: false, finishedAt: null, apiCalls: {}, custody: emptyCustody() };
+  beginSession(journal, runState, "start", ctx, clock);
   const feed = planningFeed({ plan: planFile, journal, emit: emitter(ctx) }, head, source);
   return drive(
     ctx,
@@ -173,6 +177,7 @@ export async function resumeRun(
 ): Promise<RunReport> {
   const clock = ctx.clock ?? systemClock;
   const { journal, loaded } = Journal.open(outDir);
+  beginSession(journal, loaded.run, "resume", ctx, clock);
   const records = fillRecords(loaded.plan, loaded.records);
   const { metered } = meter(ctx, clock, planLimits(loaded.plan.options));
   if (loaded.run.cancelled || (loaded.plan.planComplete && records.every((r) => r.phase === "done"))) {
@@ -209,6 +214,7 @@ export async function resumeRun(
 export async function cancelRun(ctx: RunContext, outDir: string): Promise<RunReport> {
   const clock = ctx.clock ?? systemClock;
   const { journal, loaded } = Journal.open(outDir);
+  beginSession(journal, loaded.run, "cancel", ctx, clock);
   const records = fillRecords(loaded.plan, loaded.records);
   const { metered } = meter(ctx, clock, planLimits(loaded.plan.options));
   // Cancelling must not be cut short by the caller's own (possibly already aborted) signal.
@@ -266,6 +272,7 @@ async function drive(
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     ...(ctx.onEvent ? { onEvent: emitter(ctx) } : {}),
     ...(detachAfterMs !== undefined ? { detachAfterMs } : {}),
+    commentPointer: ctx.commentPointer ?? null,
   });
   let outcome: FleetOutcome;
   try {
@@ -322,6 +329,7 @@ function finalize(
     folderOf: folder,
     apiCalls: { ...runState.apiCalls },
     unresolved: [...plan.unresolved, ...notLookedUp(plan, runState.cancelled)],
+    custody: custodyReport(plan.custody?.runbook, runState.custody),
   });
   writeManifest(outDir, manifestEntries(records));
   writeReportFiles(outDir, report);
