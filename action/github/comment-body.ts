@@ -12,7 +12,13 @@
  * the cut is stated.
  */
 import { entryId } from "../../shared/report/label.js";
-import type { Custody, CustodySession, Initiator, MachineReport, RunReport } from "../../shared/report/types.js";
+import type {
+  Custody,
+  CustodySession,
+  Initiator,
+  MachineReport,
+  RunReport,
+} from "../../shared/report/types.js";
 import { escapeHtml, formatDuration } from "../summary.js";
 
 /** GitHub's limit on an issue comment body. */
@@ -137,7 +143,8 @@ function liveRows(devices: DeviceLine[]): string[] {
 }
 
 /** A workflow run's page, the only URL the custody rows link (the values travel in artifacts). */
-export const RUN_URL = /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?\/[\w.-]+\/[\w.-]+\/actions\/runs\/\d+(\/attempts\/\d+)?$/;
+export const RUN_URL =
+  /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?\/[\w.-]+\/[\w.-]+\/actions\/runs\/\d+(\/attempts\/\d+)?$/;
 /** Sessions shown in the comment: the first ones and the latest; report.json keeps them all. */
 const SESSIONS_SHOWN = 12;
 
@@ -181,7 +188,9 @@ function reportCustodyLines(c: Custody): CustodyLine[] {
   }
   const n = c.sessions.length;
   const shown =
-    n <= SESSIONS_SHOWN ? c.sessions : [...c.sessions.slice(0, 2), ...c.sessions.slice(n - SESSIONS_SHOWN + 2)];
+    n <= SESSIONS_SHOWN
+      ? c.sessions
+      : [...c.sessions.slice(0, 2), ...c.sessions.slice(n - SESSIONS_SHOWN + 2)];
   const hidden = n - shown.length + c.omittedSessions;
   shown.forEach((s, i) => {
     if (hidden > 0 && i === 2) lines.push({ label: "…", value: `${hidden} more session(s) in report.json` });

@@ -83,11 +83,7 @@ export function writeRunRecord(outDir: string, record: RunRecord): void {
  * What the GitHub record adds to the custody rows. `brief` once the report carries the core's custody
  * block (runbook, every session of every front end): then only what the core cannot know is listed.
  */
-export function custodyLines(
-  record: RunRecord,
-  artifactName: string | null,
-  brief = false,
-): CustodyLine[] {
+export function custodyLines(record: RunRecord, artifactName: string | null, brief = false): CustodyLine[] {
   const lines: CustodyLine[] = [];
   if (record.requestedBy) lines.push({ label: "Requested by", value: record.requestedBy });
   if (brief) {

@@ -12,7 +12,9 @@ function guid(value: unknown): string | null {
 }
 
 /** `appid` (v1.0 tokens) or `azp` (v2.0) and `tid`; null when the token is not a readable JWT. */
-export function unverifiedTokenIds(token: string): { clientId: string | null; tenantId: string | null } | null {
+export function unverifiedTokenIds(
+  token: string,
+): { clientId: string | null; tenantId: string | null } | null {
   const parts = token.split(".");
   if (parts.length !== 3 || !parts[1] || parts[1].length > 16_384) return null;
   let claims: unknown;

@@ -28,13 +28,14 @@ export const MAX_SESSIONS = 100;
 const MAX_REQUESTORS = 50;
 const MAX_FIELD = 512;
 
+// Control, zero-width and bidi characters: custody text is shown in comments and pages, one line each.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]+/g;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]+/g;
 
 /** Plain, short, single-line text; anything registered as a secret is masked (belt and braces). */
 function clean(value: unknown): string | null {
   if (typeof value !== "string") return null;
-  const text = redact(value.replace(CONTROL, " ").trim());
+  const text = redact(value.replace(CONTROL, " ").replace(/\s+/g, " ").trim());
   if (!text) return null;
   return text.length > MAX_FIELD ? `${text.slice(0, MAX_FIELD - 1)}…` : text;
 }

@@ -152,7 +152,7 @@ export async function startRun(ctx: RunContext, options: StartRunOptions): Promi
   const journal = Journal.create(outDir, planFile);
   emitter(ctx)({ type: "started", runId: planFile.runId });
   const runState: RunState = { cancelled: false, finishedAt: null, apiCalls: {}, custody: emptyCustody() };
-  beginSession(journal, runState, "start", ctx, clock);
+  beginSession(journal, runState, "start", ctx, clock, startedAtMs);
   const feed = planningFeed({ plan: planFile, journal, emit: emitter(ctx) }, head, source);
   return drive(
     ctx,

@@ -19,15 +19,15 @@ import {
   markerRunId,
   renderIncidentComment,
 } from "../../action/github/comment-body.js";
+import { readRunEnvironment } from "../../action/github/event.js";
+import { githubInitiator, githubPointer } from "../../action/github/initiator.js";
 import { effectiveDetachMs, type GitHubInputs } from "../../action/github/inputs.js";
 import { roleRank } from "../../action/github/permission.js";
 import { chainArtifactName, parseChainName } from "../../action/github/resume.js";
 import { extractZipInside } from "../../action/github/unzip.js";
-import { readRunEnvironment } from "../../action/github/event.js";
-import { githubInitiator, githubPointer } from "../../action/github/initiator.js";
+import type { Custody } from "../../shared/report/types.js";
 import { actionComment } from "../../shared/run/index.js";
 import { POINTER_COMMENT_MAX } from "../../shared/state/tag.js";
-import type { Custody } from "../../shared/report/types.js";
 import { command, machine, report } from "./harness/report-fixture.js";
 import { writeZip } from "./harness/zip-writer.js";
 
@@ -180,10 +180,10 @@ describe("incident comment body", () => {
     expect(body).toContain(
       "<td>Started 2026-11-23T06:40:00.000Z</td><td><code>responder (for alice), workflow Incident response, on issue&#95;comment</code>",
     );
+    expect(body).toContain('<a href="https://github.com/contoso/ir-runbooks/actions/runs/4242/attempts/1">');
     expect(body).toContain(
-      '<a href="https://github.com/contoso/ir-runbooks/actions/runs/4242/attempts/1">',
+      "<td>Resumed 2026-11-23T07:40:00.000Z</td><td><code>bob&#64;laptop-7 (CLI)</code>",
     );
-    expect(body).toContain("<td>Resumed 2026-11-23T07:40:00.000Z</td><td><code>bob&#64;laptop-7 (CLI)</code>");
     expect(body).not.toMatch(/\n\s*\n/);
   });
 
