@@ -14,6 +14,7 @@ import { resumeRun, startRun } from "../shared/run/index.js";
 import type { RunEvent } from "../shared/run/types.js";
 import { connectionOptions, githubOidcAssertion, type OidcAssertion } from "./connection.js";
 import { createEventLogger } from "./events-log.js";
+import { githubInitiator, githubPointer } from "./github/initiator.js";
 import { effectiveDetachMs } from "./github/inputs.js";
 import { prepareRun } from "./github/prepare.js";
 import { publishedArtifactName } from "./github/resume.js";
@@ -87,6 +88,9 @@ export async function runMainStep(env: NodeJS.ProcessEnv = process.env): Promise
       const ctx = {
         api,
         signal: controller.signal,
+        // Custody: this workflow run, and the person it was done for (a resume is the current actor's).
+        initiator: githubInitiator(gh.run, prepared.resumed ? null : prepared.record.requestedBy),
+        commentPointer: githubPointer(gh.run),
         onEvent: (event: RunEvent) => {
           log(event);
           side.onEvent(event);

@@ -14,6 +14,7 @@ import { cancelRun, PLAN_FILE, readReport } from "../shared/run/index.js";
 import type { UploadOutcome } from "./artifact.js";
 import { connectionOptions, githubOidcAssertion, type OidcAssertion } from "./connection.js";
 import { createGitHubClient } from "./github/client.js";
+import { githubInitiator, githubPointer } from "./github/initiator.js";
 import { publishedArtifactName } from "./github/resume.js";
 import { readRunRecord } from "./github/run-record.js";
 import { GitHubSide } from "./github/side.js";
@@ -101,7 +102,12 @@ export async function runPostStep(env: NodeJS.ProcessEnv = process.env): Promise
     assertion = inputs.auth === "oidc" ? githubOidcAssertion(inputs.audience) : null;
     const api = createMdeClient(connectionOptions(inputs, assertion));
     try {
-      const report = await cancelWithin(POST_CANCEL_BUDGET_MS, () => cancelRun({ api }, outDir), outDir);
+      const ctx = {
+        api,
+        initiator: githubInitiator(inputs.github.run, null),
+        commentPointer: githubPointer(inputs.github.run),
+      };
+      const report = await cancelWithin(POST_CANCEL_BUDGET_MS, () => cancelRun(ctx, outDir), outDir);
       core.info(`Run ${report.runId}: ${report.status}; ${JSON.stringify(report.counts)}`);
       // Outputs of a post step are not visible to later steps; the summary and artifact are what count.
       const artifactName = publishedArtifactName(inputs, report);

@@ -26,6 +26,8 @@ export const COLLECTION_ARGS = [
   "options",
   "outputRoot",
 ] as const;
+/** Set by the resource class itself (custody: the program's project and stack), never by the user. */
+export const INTERNAL_ARGS = ["pulumiContext"];
 /** Output names the resource seeds as undefined; the host's `__provider` is re-added by the host. */
 const NOT_INPUTS = ["runId", "status", "counts", "machines", "startedAt", "finishedAt", "__provider"];
 
@@ -63,7 +65,7 @@ export function checkCollection(news: Record<string, unknown>): CheckResult<Coll
   for (const [key, value] of Object.entries(news)) {
     if (value === undefined || NOT_INPUTS.includes(key)) continue;
     inputs[key] = value;
-    if (!(COLLECTION_ARGS as readonly string[]).includes(key)) {
+    if (!(COLLECTION_ARGS as readonly string[]).includes(key) && !INTERNAL_ARGS.includes(key)) {
       failures.push({
         property: key,
         reason: `unknown argument; LiveResponseCollection takes ${COLLECTION_ARGS.join(", ")}`,

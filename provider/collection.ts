@@ -72,6 +72,9 @@ export class LiveResponseCollection extends pulumi.dynamic.Resource {
       outputDir: undefined,
       ...args,
       name: args.name ?? runNameFrom(name),
+      // Chain of custody: the dynamic-provider host knows the project (PULUMI_NODEJS_PROJECT) but not
+      // the stack, so the program, where both are known, hands them over. Not compared by diff.
+      pulumiContext: { project: pulumi.getProject(), stack: pulumi.getStack() },
     };
     super(
       collectionProvider,

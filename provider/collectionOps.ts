@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { MdeApi } from "../shared/api/types.js";
 import { FINAL_ACTION_STATUSES } from "../shared/api/types.js";
+import type { Initiator } from "../shared/custody/types.js";
 import { entryName } from "../shared/report/label.js";
 import type { MachineReport, RunReport } from "../shared/report/types.js";
 import { failures } from "../shared/report/verdict.js";
@@ -77,6 +78,20 @@ function outputsOf(report: RunReport, folder: string): CollectionOutputs {
     startedAt: report.startedAt,
     finishedAt: report.finishedAt,
   };
+}
+
+/**
+ * The provider as a run's initiator: the Pulumi project and stack. Checked in the dynamic-provider host:
+ * the CLI starts it with PULUMI_NODEJS_PROJECT (what pulumi.getProject() returns there) but without
+ * PULUMI_NODEJS_STACK, so getStack() is "" in the host; the resource class passes both from the program
+ * as `pulumiContext`. A resource created before that (older state) has the project only.
+ */
+function pulumiInitiator(props: Record<string, unknown>): Initiator {
+  const text = (v: unknown) => (typeof v === "string" && v.trim() !== "" ? v : undefined);
+  const given = (props["pulumiContext"] ?? {}) as { project?: unknown; stack?: unknown };
+  const project = text(given.project) ?? text(process.env["PULUMI_NODEJS_PROJECT"]);
+  const stack = text(given.stack) ?? text(process.env["PULUMI_NODEJS_STACK"]);
+  return { kind: "pulumi", ...(project ? { project } : {}), ...(stack ? { stack } : {}) };
 }
 
 /** Devices left queued or running when the run was last watched (by create, refresh or update). */
@@ -162,7 +177,7 @@ export async function create(settings: ProviderSettings, inputs: Record<string, 
   let report: RunReport;
   try {
     report = await startRun(
-      { api, onEvent: progress(runbook.name, folder) },
+      { api, onEvent: progress(runbook.name, folder), initiator: pulumiInitiator(inputs) },
       {
         runbook,
         baseDir: process.cwd(),
@@ -210,7 +225,8 @@ export async function read(settings: ProviderSettings, id: string, props: Record
   }
   const runbook = buildRunbook(inputsOf(props) as unknown as CollectionInputs);
   const api = connect(settings);
-  const report = await resumeRun({ api, onEvent: progress(runbook.name, state.outputDir) }, outDir, {
+  const ctx = { api, onEvent: progress(runbook.name, state.outputDir), initiator: pulumiInitiator(props) };
+  const report = await resumeRun(ctx, outDir, {
     detachAfterMs: runbook.options.pollIntervalMs + 1000,
   });
   return { id, props: toPlain({ ...props, ...outputsOf(report, state.outputDir) }) };
@@ -247,7 +263,8 @@ export async function remove(
   const api = connect(settings);
   const outDir = path.resolve(state.outputDir);
   if (hasJournal(outDir)) {
-    await cancelRun({ api, onEvent: progress(`${id} (destroy)`, state.outputDir) }, outDir);
+    const onEvent = progress(`${id} (destroy)`, state.outputDir);
+    await cancelRun({ api, onEvent, initiator: pulumiInitiator(props) }, outDir);
     return;
   }
   for (const actionId of await unfinishedActions(api, state.machines ?? [])) {

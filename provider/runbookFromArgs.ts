@@ -102,5 +102,7 @@ export function parseCollectionArgs(args: Partial<CollectionInputs>): {
 export function buildRunbook(args: CollectionInputs): Runbook {
   const { runbook, issues } = parseCollectionArgs(args);
   if (!runbook) throw new ValidationError("LiveResponseCollection args", issues);
+  // Custody: the digests are of the runbook document the args make (JSON, in runbookDocument's order).
+  if (runbook.source) runbook.source = { ...runbook.source, label: "LiveResponseCollection args (as JSON)" };
   return runbook;
 }

@@ -39,6 +39,8 @@ export interface CollectionInputs {
   options?: Record<string, unknown>;
   /** Base folder for run folders, relative to the program directory. */
   outputRoot?: string;
+  /** Set by the resource class: the program's Pulumi project and stack, for the run's chain of custody. */
+  pulumiContext?: { project?: string; stack?: string };
   __provider?: string;
 }
 

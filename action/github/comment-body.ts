@@ -12,7 +12,13 @@
  * the cut is stated.
  */
 import { entryId, STATUS_ICON } from "../../shared/report/label.js";
-import type { MachineReport, RunReport } from "../../shared/report/types.js";
+import type {
+  Custody,
+  CustodySession,
+  Initiator,
+  MachineReport,
+  RunReport,
+} from "../../shared/report/types.js";
 import { escapeHtml, formatDuration } from "../summary.js";
 
 /** GitHub's limit on an issue comment body. */
@@ -80,8 +86,8 @@ export interface IncidentView {
   /** Shown while the run is pending: how to collect the rest. */
   resumeHint: string | null;
   custody: CustodyLine[];
-  /** report.custody, when the core writes one (rendered generically: its shape is the core's). */
-  reportCustody: unknown;
+  /** report.custody: who started, resumed and cancelled the run, the requestors, the runbook (null before v3). */
+  reportCustody: Custody | null;
   updatedAt: string;
 }
 
@@ -129,26 +135,73 @@ function liveRows(devices: DeviceLine[]): string[] {
   );
 }
 
-function custodyValue(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
-    return deviceText(String(value), 300);
+/** A workflow run's page, the only URL the custody rows link (the values travel in artifacts). */
+export const RUN_URL =
+  /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?\/[\w.-]+\/[\w.-]+\/actions\/runs\/\d+(\/attempts\/\d+)?$/;
+/** Sessions shown in the comment: the first ones and the latest; report.json keeps them all. */
+const SESSIONS_SHOWN = 12;
+
+const ROLE: Record<CustodySession["role"], string> = {
+  start: "Started",
+  resume: "Resumed",
+  cancel: "Cancelled",
+};
+
+/** `responder (for alice), workflow Incident response, on issues` / `alice@laptop (CLI)` / `Pulumi proj/dev`. */
+function who(i: Initiator): string {
+  if (i.kind === "cli") return `${[i.user, i.host].filter(Boolean).join("@") || "someone"} (CLI)`;
+  if (i.kind === "pulumi") return `Pulumi ${[i.project, i.stack].filter(Boolean).join("/") || "stack"}`;
+  if (i.kind === "api") return "code calling the library";
+  const person = i.user ? `${i.user}${i.requestedBy ? ` (for ${i.requestedBy})` : ""}` : null;
+  return (
+    [person, i.workflow ? `workflow ${i.workflow}` : null, i.eventName ? `on ${i.eventName}` : null]
+      .filter(Boolean)
+      .join(", ") || "GitHub Actions"
+  );
+}
+
+function reportCustodyLines(c: Custody): CustodyLine[] {
+  const lines: CustodyLine[] = [];
+  lines.push({ label: "MDE requestor", value: c.requestors.join(", ") || "(not reported by the service)" });
+  const apps = new Set<string>();
+  for (const s of c.sessions) {
+    if (!s.app.clientId && !s.app.tenantId) continue;
+    const claims = s.app.source === "token-claims" ? " (token claims, unverified)" : "";
+    apps.add(`client ${s.app.clientId ?? "unknown"} · tenant ${s.app.tenantId ?? "unknown"}${claims}`);
   }
-  return deviceText(JSON.stringify(value), 300);
+  for (const app of apps) lines.push({ label: "Entra app", value: app });
+  const rb = c.runbook;
+  if (rb) {
+    lines.push({ label: "Runbook", value: [rb.name, rb.path ?? rb.label].filter(Boolean).join(" · ") });
+    if (rb.sha256) lines.push({ label: `Runbook sha256 (${rb.hashOf ?? "?"})`, value: rb.sha256 });
+    if (rb.git?.commit) {
+      const ref = rb.git.ref ? ` (${rb.git.ref.replace(/^refs\/heads\//, "")})` : "";
+      lines.push({ label: "Runbook commit", value: `${rb.git.commit}${ref}` });
+    }
+  }
+  const n = c.sessions.length;
+  const shown =
+    n <= SESSIONS_SHOWN
+      ? c.sessions
+      : [...c.sessions.slice(0, 2), ...c.sessions.slice(n - SESSIONS_SHOWN + 2)];
+  const hidden = n - shown.length + c.omittedSessions;
+  shown.forEach((s, i) => {
+    if (hidden > 0 && i === 2) lines.push({ label: "…", value: `${hidden} more session(s) in report.json` });
+    lines.push({ label: `${ROLE[s.role]} ${s.at}`, value: who(s.initiator) });
+    const url = s.initiator.runUrl;
+    if (url) lines.push({ label: "Workflow run", value: url, link: RUN_URL.test(url) });
+  });
+  return lines;
 }
 
 function custodyBlock(view: IncidentView): string {
-  const rows = view.custody.map((c) => {
+  const lines = [...view.custody, ...(view.reportCustody ? reportCustodyLines(view.reportCustody) : [])];
+  const rows = lines.map((c) => {
     const value = c.link
       ? `<a href="${escapeHtml(c.value)}">${escapeHtml(c.value)}</a>`
-      : `<code>${escapeHtml(c.value)}</code>`;
+      : deviceText(c.value, 300) || "<code></code>";
     return `<tr><td>${escapeHtml(c.label)}</td><td>${value}</td></tr>`;
   });
-  if (view.reportCustody && typeof view.reportCustody === "object") {
-    for (const [k, v] of Object.entries(view.reportCustody as Record<string, unknown>).slice(0, 30)) {
-      rows.push(`<tr><td>report: ${deviceText(k, 60)}</td><td>${custodyValue(v)}</td></tr>`);
-    }
-  }
   return `<details><summary>Chain of custody</summary><table>${rows.join("")}</table></details>`;
 }
 

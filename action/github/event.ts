@@ -24,6 +24,10 @@ export interface RunEnvironment {
   runAttempt: string;
   actor: string | null;
   workflow: string | null;
+  /** `owner/repo/.github/workflows/x.yml@refs/heads/main`: the workflow file and the ref it ran from. */
+  workflowRef: string | null;
+  /** The commit the workflow run is for (GITHUB_SHA). */
+  sha: string | null;
   eventName: string | null;
   /** Issue of the triggering `issues` / `issue_comment` event. */
   eventIssue: number | null;
@@ -74,6 +78,8 @@ export function readRunEnvironment(env: Env): RunEnvironment {
     runAttempt: env["GITHUB_RUN_ATTEMPT"] || "1",
     actor: env["GITHUB_ACTOR"] || null,
     workflow: env["GITHUB_WORKFLOW"] || null,
+    workflowRef: env["GITHUB_WORKFLOW_REF"] || null,
+    sha: env["GITHUB_SHA"] || null,
     eventName,
     eventIssue,
     comment,

@@ -8,10 +8,9 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { writeFileAtomicSync } from "../../shared/results/safe-fs.js";
 import type { RunbookSource } from "../inputs.js";
-import type { CustodyLine } from "./comment-body.js";
+import { type CustodyLine, RUN_URL } from "./comment-body.js";
 
 export const RUN_RECORD_FILE = "github-run.json";
-const RUN_URL = /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?\/[\w.-]+\/[\w.-]+\/actions\/runs\/\d+(\/attempts\/\d+)?$/;
 
 export interface RunVisit {
   role: "started" | "resumed";
@@ -80,9 +79,17 @@ export function writeRunRecord(outDir: string, record: RunRecord): void {
   writeFileAtomicSync(path.join(outDir, RUN_RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
 }
 
-export function custodyLines(record: RunRecord, artifactName: string | null): CustodyLine[] {
+/**
+ * What the GitHub record adds to the custody rows. `brief` once the report carries the core's custody
+ * block (runbook, every session of every front end): then only what the core cannot know is listed.
+ */
+export function custodyLines(record: RunRecord, artifactName: string | null, brief = false): CustodyLine[] {
   const lines: CustodyLine[] = [];
   if (record.requestedBy) lines.push({ label: "Requested by", value: record.requestedBy });
+  if (brief) {
+    if (artifactName) lines.push({ label: "Artifact", value: artifactName });
+    return lines;
+  }
   lines.push({ label: "Runbook", value: record.runbook.label });
   if (record.runbook.sha256) lines.push({ label: "Runbook sha256", value: record.runbook.sha256 });
   for (const v of record.visits) {

@@ -165,8 +165,8 @@ export class GitHubSide {
     }));
     this.view.artifactUrl = upload?.ok ? upload.url : null;
     this.view.artifactNote = artifactNote;
-    this.view.reportCustody = (report as RunReport & { custody?: unknown }).custody ?? null;
-    this.view.custody = custodyLines(this.options.record, this.options.artifactName);
+    this.view.reportCustody = report.custody ?? null;
+    this.view.custody = custodyLines(this.options.record, this.options.artifactName, Boolean(report.custody));
     this.view.resumeHint =
       report.status === "pending"
         ? `Devices are still queued. A later run with \`resume-from: ${report.runId}\` (or the scheduled harvest) collects them and cancels what times out; queued actions expire after 3 days.`

@@ -4,9 +4,11 @@
  */
 import { readFile } from "node:fs/promises";
 import { MsalTokenProvider } from "../auth/msal-provider.js";
+import { unverifiedTokenIds } from "../auth/token-claims.js";
 import { StaticTokenProvider, type TokenProvider } from "../auth/token-provider.js";
 import { type Clock, systemClock } from "../clock.js";
 import { type ConnectionOptions, type ResolvedConnection, resolveConnection } from "../config/settings.js";
+import type { AppIdentity } from "../custody/types.js";
 import { type RetryOptions, RetryPolicy } from "../http/backoff.js";
 import { HttpDispatchers } from "../http/dispatcher.js";
 import { CallCounter, type CallKind, type HttpHooks } from "../http/events.js";
@@ -45,6 +47,7 @@ export interface MdeClientOptions extends ConnectionOptions {
 export interface MdeClient extends MdeApi {
   /** The one account every call of this client takes its quota slot from. */
   readonly quota: QuotaAccount;
+  readonly identity: AppIdentity;
   readonly connection: Readonly<Omit<ResolvedConnection, "credential">> & { credentialKind: string };
   /** Requests sent per call kind, retries included. */
   callCounts(): Record<CallKind, number>;
@@ -97,6 +100,7 @@ export function createMdeClient(options: MdeClientOptions = {}): MdeClient {
 
   return {
     quota,
+    identity: appIdentity(conn),
     connection: { ...publicConn, credentialKind: credential.kind },
     callCounts: () => counter.snapshot(),
     close: () => dispatchers.close(),
@@ -123,4 +127,16 @@ export function createMdeClient(options: MdeClientOptions = {}): MdeClient {
     uploadLibraryFile: (u, o) => library.uploadLibraryFile(t, u, o),
     deleteLibraryFile: (n, o) => library.deleteLibraryFile(t, n, o),
   };
+}
+
+/**
+ * Who the client signs in as, for the chain of custody: the configured client and tenant id, or with a
+ * bare access token the ids its (unverified) claims name. The token itself is not kept.
+ */
+function appIdentity(conn: ResolvedConnection): AppIdentity {
+  if (conn.credential.kind !== "token") {
+    return { clientId: conn.clientId ?? null, tenantId: conn.tenantId ?? null, source: "connection" };
+  }
+  const claims = unverifiedTokenIds(conn.credential.accessToken);
+  return claims ? { ...claims, source: "token-claims" } : { clientId: null, tenantId: null, source: null };
 }

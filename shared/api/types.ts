@@ -2,6 +2,7 @@
  * MDE entities as the service returns them (mde-api.md §5). Only fields the toolkit reads are typed;
  * unknown fields are ignored, never rejected, because the service adds fields over time.
  */
+import type { AppIdentity } from "../custody/types.js";
 import type { Priority, QuotaAccount, QuotaSlot } from "../http/quota.js";
 
 export type MachineActionStatus = "Pending" | "InProgress" | "Succeeded" | "Failed" | "TimeOut" | "Cancelled";
@@ -151,6 +152,11 @@ export interface MdeApi {
    * runbook and plans with it. An MdeApi without one gets its quotas enforced by the run itself.
    */
   readonly quota?: QuotaAccount;
+  /**
+   * The Entra app this client signs in as (ids only, never a credential), when it knows: a run records
+   * it in its chain of custody. createMdeClient always says; other MdeApis may not.
+   */
+  readonly identity?: AppIdentity;
 
   getMachine(machineId: string, options?: CallOptions): Promise<Machine>;
   listMachines(query?: ODataQuery, options?: CallOptions): Promise<Machine[]>;

@@ -1,8 +1,9 @@
 /**
- * Turn a run's plan and per-device records into report.json v2. stdout/stderr excerpts are read from
+ * Turn a run's plan and per-device records into report.json v3. stdout/stderr excerpts are read from
  * the files on disk here (capped at REPORT_EXCERPT_BYTES) so nothing large is ever held per device
  * while the run is going.
  */
+import type { Custody } from "../custody/types.js";
 import { resolveInside } from "../results/paths.js";
 import { readHead } from "../results/safe-fs.js";
 import type { Step } from "../runbook/types.js";
@@ -35,6 +36,8 @@ export interface ReportInput {
   apiCalls?: Record<string, number>;
   /** Every requested target value that reached no device (each becomes an `unresolved` entry). */
   unresolved?: UnresolvedRecord[];
+  /** The chain of custody (run/index.ts gathers it from run.json and the journal). */
+  custody?: Custody | null;
 }
 
 /** Code of a target value planning has not reached yet (a detached run); resume looks it up. */
@@ -124,6 +127,8 @@ function commandReport(
       bytes: null,
       startedAt: null,
       finishedAt: null,
+      submittedAt: null,
+      downloadedAt: null,
       errors: [],
       stdoutFile: null,
       stderrFile: null,
@@ -148,6 +153,8 @@ function commandReport(
     bytes: rec.b,
     startedAt: rec.t0,
     finishedAt: rec.t1,
+    submittedAt: rec.ts ?? null,
+    downloadedAt: rec.td ?? null,
     errors: rec.err,
     stdoutFile: rec.so,
     stderrFile: rec.se,
@@ -244,7 +251,7 @@ export function buildReport(input: ReportInput): RunReport {
   // Targets not looked up yet (the run detached while resolving) keep the run pending: resume goes on.
   const waiting = !input.cancelled && unresolved.some((u) => u.error.code === NOT_LOOKED_UP);
   return {
-    schemaVersion: 2,
+    schemaVersion: 3,
     runId: plan.runId,
     runbook: plan.runbookName,
     startedAt: plan.startedAt,
@@ -258,5 +265,6 @@ export function buildReport(input: ReportInput): RunReport {
     onUnresolved,
     warnings: plan.warnings,
     error: null,
+    custody: input.custody ?? null,
   };
 }

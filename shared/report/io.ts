@@ -38,24 +38,43 @@ export function readReportFile(outDir: string): RunReport {
 }
 
 /**
- * A report of any version this one reads, as version 2. Version 1 listed unresolved targets only in
- * `unresolved`; they become entries with status `unresolved` (counted), and the status stays as written.
+ * A report of any version this one reads, as version 3. Version 2 had no chain of custody: `custody` and
+ * each command's `submittedAt` / `downloadedAt` become null (unknown, not invented). Version 1 also
+ * listed unresolved targets only in `unresolved`; they become entries with status `unresolved`
+ * (counted), and the status stays as written.
  */
 export function upgradeReport(value: { schemaVersion?: unknown }, where = "report.json"): RunReport {
-  if (value.schemaVersion === 2) return value as RunReport;
+  if (value.schemaVersion === 3) return value as RunReport;
+  if (value.schemaVersion === 2) return withoutCustody(value as Omit<RunReport, "schemaVersion">);
   if (value.schemaVersion !== 1) {
     throw new InputError(
       "outDir",
-      `${where} has schemaVersion ${String(value.schemaVersion)}; this version reads 1 and 2 (a newer mde-lr wrote it: update mde-lr)`,
+      `${where} has schemaVersion ${String(value.schemaVersion)}; this version reads 1, 2 and 3 (a newer mde-lr wrote it: update mde-lr)`,
     );
   }
   const v1 = value as Omit<RunReport, "schemaVersion" | "counts"> & { counts: Record<string, number> };
   const machines = [...v1.machines];
   for (const u of v1.unresolved ?? []) machines.push(unresolvedEntry(u, []));
-  return {
+  return withoutCustody({
     ...v1,
-    schemaVersion: 2,
     counts: { ...emptyCounts(), ...v1.counts, unresolved: (v1.unresolved ?? []).length },
     machines,
+  });
+}
+
+/** A version 1 or 2 report as version 3: no custody was recorded, so every custody field is null. */
+function withoutCustody(old: Omit<RunReport, "schemaVersion" | "custody">): RunReport {
+  return {
+    ...old,
+    schemaVersion: 3,
+    machines: old.machines.map((m) => ({
+      ...m,
+      commands: m.commands.map((c) => ({
+        ...c,
+        submittedAt: c.submittedAt ?? null,
+        downloadedAt: c.downloadedAt ?? null,
+      })),
+    })),
+    custody: null,
   };
 }

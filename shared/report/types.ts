@@ -1,11 +1,24 @@
 /**
- * report.json, schema version 2 (documented in docs/report.md and shipped as schema/report.schema.json).
+ * report.json, schema version 3 (documented in docs/report.md and shipped as schema/report.schema.json).
  * Plain JSON only: no undefined (use null), no BigInt — the Pulumi provider stores parts of it in state.
- * Version 1 reports are still read (io.ts upgrades them).
+ * Version 1 and 2 reports are still read (io.ts upgrades them).
  */
 import type { CommandType } from "../api/types.js";
+import type { Custody } from "../custody/types.js";
 
-export const REPORT_SCHEMA_VERSION = 2;
+export type {
+  AppIdentity,
+  Custody,
+  CustodySession,
+  GitOrigin,
+  Initiator,
+  InitiatorKind,
+  RunbookCustody,
+  SessionRole,
+} from "../custody/types.js";
+
+/** 3 since the chain of custody (`custody`, per-result `submittedAt` / `downloadedAt`). */
+export const REPORT_SCHEMA_VERSION = 3;
 
 /** `pending`: the run was left (detached, deadline of the caller) with actions still queued; `resume` finishes it. */
 export type RunStatus = "succeeded" | "failed" | "partial" | "cancelled" | "pending";
@@ -48,7 +61,15 @@ export interface CommandReport {
   sha256: string | null;
   bytes: number | null;
   startedAt: string | null;
+  /** When the command ended, as the service reported it (its `endTime`). */
   finishedAt: string | null;
+  /**
+   * Custody: when the action carrying this step was submitted (the service's creationDateTimeUtc), and
+   * when our download of its result finished; null when unknown (not submitted, no result, or a report
+   * upgraded from version 1 or 2).
+   */
+  submittedAt: string | null;
+  downloadedAt: string | null;
   errors: string[];
   /** Full stdout / stderr text files (RunScript), relative to the output folder. */
   stdoutFile?: string | null;
@@ -77,7 +98,7 @@ export interface MachineReport {
 }
 
 export interface RunReport {
-  schemaVersion: 2;
+  schemaVersion: 3;
   runId: string;
   runbook: string;
   startedAt: string;
@@ -103,6 +124,11 @@ export interface RunReport {
   error?: ReportError | null;
   /** Planning notes (e.g. OS versions that need a KB), one line each. */
   warnings?: string[];
+  /**
+   * Chain of custody: who started, resumed and cancelled the run, the service's requestors, what runbook
+   * it ran. null in a report upgraded from version 1 or 2 (they did not record it).
+   */
+  custody: Custody | null;
 }
 
 /** stdout / stderr excerpts in report.json are cut at this many bytes (UTF-8); the files keep the rest. */

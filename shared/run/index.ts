@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import { type Clock, systemClock } from "../clock.js";
 import type { Limits } from "../config/limits.js";
+import { custodyReport, emptyCustody, runbookCustody } from "../custody/index.js";
 import { CancelledError, InputError, MdeLrError } from "../errors.js";
 import { QuotaAccount } from "../http/quota.js";
 import type { PlanBatch } from "../plan/batches.js";
@@ -29,6 +30,7 @@ import {
   type RunPlanFile,
 } from "../state/records.js";
 import { newRunId } from "../state/tag.js";
+import { beginSession } from "./custody.js";
 import { planningFeed, planSource, remainingTargets } from "./planning.js";
 import { TimelineRecorder } from "./timeline.js";
 import type { RunContext, RunEvent, StartRunOptions } from "./types.js";
@@ -138,6 +140,7 @@ export async function startRun(ctx: RunContext, options: StartRunOptions): Promi
     skipped: [],
     unresolved: [],
     warnings: [],
+    custody: { runbook: runbookCustody(runbook) },
   };
 
   // The first batch is resolved before the run folder exists: bad targets (a refused filter, a fan-out
@@ -160,7 +163,8 @@ export async function startRun(ctx: RunContext, options: StartRunOptions): Promi
   const journal = Journal.create(outDir, planFile);
   timeline.attach(journal);
   emitter(ctx)({ type: "started", runId: planFile.runId });
-  const runState: RunState = { cancelled: false, finishedAt: null, apiCalls: {} };
+  const runState: RunState = { cancelled: false, finishedAt: null, apiCalls: {}, custody: emptyCustody() };
+  beginSession(journal, runState, "start", ctx, clock, startedAtMs);
   const feed = planningFeed({ plan: planFile, journal, emit: emitter(ctx) }, head, source);
   return drive(
     ctx,
@@ -188,6 +192,7 @@ export async function resumeRun(
   const timeline = new TimelineRecorder(outDir, clock, "resume");
   ctx = timeline.observe(ctx);
   timeline.attach(journal);
+  beginSession(journal, loaded.run, "resume", ctx, clock);
   const records = fillRecords(loaded.plan, loaded.records);
   const { metered } = meter(ctx, clock, planLimits(loaded.plan.options), timeline);
   if (loaded.run.cancelled || (loaded.plan.planComplete && records.every((r) => r.phase === "done"))) {
@@ -227,6 +232,7 @@ export async function cancelRun(ctx: RunContext, outDir: string): Promise<RunRep
   const timeline = new TimelineRecorder(outDir, clock, "cancel");
   ctx = timeline.observe(ctx);
   timeline.attach(journal);
+  beginSession(journal, loaded.run, "cancel", ctx, clock);
   const records = fillRecords(loaded.plan, loaded.records);
   const { metered } = meter(ctx, clock, planLimits(loaded.plan.options), timeline);
   // Cancelling must not be cut short by the caller's own (possibly already aborted) signal.
@@ -284,6 +290,7 @@ async function drive(
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     ...(ctx.onEvent ? { onEvent: emitter(ctx) } : {}),
     ...(detachAfterMs !== undefined ? { detachAfterMs } : {}),
+    commentPointer: ctx.commentPointer ?? null,
   });
   let outcome: FleetOutcome;
   try {
@@ -345,6 +352,7 @@ function finalize(
     folderOf: folder,
     apiCalls: { ...runState.apiCalls },
     unresolved: [...plan.unresolved, ...notLookedUp(plan, runState.cancelled)],
+    custody: custodyReport(plan.custody?.runbook, runState.custody),
   });
   if (outcome.fatal) report.error = runError(outcome.fatal, outDir);
   writeManifest(outDir, manifestEntries(records));

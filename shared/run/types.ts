@@ -4,6 +4,7 @@
  */
 import type { MdeApi } from "../api/types.js";
 import type { Clock } from "../clock.js";
+import type { Initiator } from "../custody/types.js";
 import type { RunReport } from "../report/types.js";
 import type { Runbook } from "../runbook/types.js";
 import type { RunEvent } from "../scheduler/events.js";
@@ -15,6 +16,17 @@ export interface RunContext {
   signal?: AbortSignal;
   /** Progress for live views and logs; must not throw. */
   onEvent?: (event: RunEvent) => void;
+  /**
+   * Who this process is (plain data, never a secret): recorded as one session of the run's chain of
+   * custody by startRun, resumeRun and cancelRun, and kept with the run's state. Default `{ kind: "api" }`.
+   */
+  initiator?: Initiator;
+  /**
+   * A short pointer back to this process for every action it submits or cancels (the action: its
+   * workflow run's URL), placed between the runbook's comment and the run tag. A resumed run's new
+   * submissions carry the resuming process's pointer, not the original one.
+   */
+  commentPointer?: string | null;
 }
 
 export interface StartRunOptions {

@@ -8,6 +8,7 @@ export {
   type ParseRunbookOptions,
   parseRunbook,
   parseSteps,
+  runbookSource,
 } from "./parse.js";
 export { RUNBOOK_SCHEMA_ID, runbookSchema } from "./schema.js";
 export * from "./types.js";

@@ -3,6 +3,7 @@
  * reported with its line and column; the shipped JSON Schema decides the shape, then `normalize`
  * applies defaults and the checks a schema cannot express.
  */
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { isMap, isNode, isPair, isScalar, LineCounter, parseDocument } from "yaml";
@@ -11,7 +12,7 @@ import type { PathSegment } from "./field-path.js";
 import { makeSink, normalizeRunbook, normalizeSteps } from "./normalize.js";
 import { validateRunbookShape, validateStepsShape } from "./schema.js";
 import { type Locator, schemaIssues } from "./schema-issues.js";
-import type { Runbook, Step } from "./types.js";
+import type { Runbook, RunbookSource, Step } from "./types.js";
 
 /** Larger runbooks are almost certainly the wrong file; also bounds parser work on hostile input. */
 export const MAX_RUNBOOK_BYTES = 1024 * 1024;
@@ -92,14 +93,31 @@ export function parseRunbook(text: string, options: ParseRunbookOptions = {}): R
     options.baseDir ?? (options.sourcePath ? dirname(resolve(options.sourcePath)) : process.cwd());
   const { runbook, issues } = normalizeRunbook(value, baseDir, locate);
   if (issues.length > 0) throw new ValidationError(subject, issues);
-  return runbook;
+  return { ...runbook, source: runbookSource(Buffer.from(text, "utf8"), "text", null, options.sourcePath) };
+}
+
+/** The digests a run's chain of custody records of the runbook it ran (see RunbookSource). */
+export function runbookSource(
+  bytes: Uint8Array,
+  hashOf: "file" | "text",
+  path: string | null,
+  label: string | null = null,
+): RunbookSource {
+  const blob = createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
+  return {
+    hashOf,
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+    gitBlob: blob,
+    path,
+    label: hashOf === "text" ? label : null,
+  };
 }
 
 /** Reads and parses a runbook file; library paths resolve from the file's folder. */
 export async function loadRunbook(path: string): Promise<Runbook> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, "utf8");
+    bytes = await readFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why =
@@ -110,7 +128,9 @@ export async function loadRunbook(path: string): Promise<Runbook> {
           : `cannot be read (${code ?? "error"})`;
     throw new InputError("runbook", `${path}: ${why}; pass the path of a runbook YAML file`, { cause: err });
   }
-  return parseRunbook(text, { sourcePath: path, baseDir: dirname(resolve(path)) });
+  // The digests are of the bytes read, before decoding: what `sha256sum` of the file says.
+  const runbook = parseRunbook(bytes.toString("utf8"), { sourcePath: path, baseDir: dirname(resolve(path)) });
+  return { ...runbook, source: runbookSource(bytes, "file", resolve(path)) };
 }
 
 /**

@@ -57,6 +57,23 @@ export interface Runbook {
   commands: Step[];
   library: LibraryEntry[];
   options: RunbookOptions;
+  /** What the runbook was parsed from, for the run's chain of custody (set by loadRunbook / parseRunbook). */
+  source?: RunbookSource;
+}
+
+/**
+ * The runbook's origin: a file (`hashOf: file`, the digests are of its bytes as read) or text handed over
+ * directly (`text`: an action input, provider args; the digests are of its UTF-8).
+ */
+export interface RunbookSource {
+  hashOf: "file" | "text";
+  sha256: string;
+  /** git's blob id of the same bytes (SHA-1 of `blob <size>\0<bytes>`), to compare with a commit. */
+  gitBlob: string;
+  /** Absolute path of the file (`file`), else null. */
+  path: string | null;
+  /** For text: where it came from (e.g. "`commands` input"). */
+  label: string | null;
 }
 
 export { DEFAULT_LIMITS } from "../config/limits.js";

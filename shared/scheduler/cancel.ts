@@ -31,6 +31,7 @@ export class Canceller {
       why === "timeout" ? "mde-lr: per-device timeout" : "mde-lr: run cancelled",
       s.plan.runId,
       s.currentSteps(i),
+      s.o.commentPointer,
     );
     try {
       const action = await s.api.cancelMachineAction(actionId, comment);

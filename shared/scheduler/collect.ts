@@ -7,6 +7,11 @@ import type { StepRecord } from "../state/records.js";
 import { actionOutcome } from "./outcome.js";
 import { errorText, type FleetState } from "./state.js";
 
+/** The carrying action's submission (service creation time, else our intent time), for custody. */
+function submittedAt(ms: number | null | undefined): string | null {
+  return typeof ms === "number" && Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+}
+
 /** Simultaneous result downloads. */
 const COLLECT_CONCURRENCY = 8;
 
@@ -64,6 +69,8 @@ export class Collector {
         seSha: null,
         t0: cmd?.startTime ?? null,
         t1: cmd?.endTime ?? null,
+        ts: submittedAt(r.createdAt ?? r.intentAt),
+        td: null,
         err: cmd?.errors ?? [],
       };
       const hasResult = step.type !== "PutFile";
@@ -93,6 +100,7 @@ export class Collector {
             rec.se = got.stderrFile;
             rec.soSha = got.stdoutSha256;
             rec.seSha = got.stderrSha256;
+            rec.td = new Date(s.clock.now()).toISOString();
             if (got.exitCode !== null && got.exitCode !== 0) {
               rec.st = "failed";
               rec.err = [...rec.err, `script exited with code ${got.exitCode}`];

@@ -5,6 +5,7 @@
  */
 import type { MdeApi } from "../api/types.js";
 import type { Clock } from "../clock.js";
+import { emptyCustody, noteRequestor } from "../custody/index.js";
 import type { MachineStatus, ReportError } from "../report/types.js";
 import type { Journal, RunState } from "../state/journal.js";
 import {
@@ -33,6 +34,8 @@ export interface FleetSchedulerOptions {
   detachAfterMs?: number;
   /** Devices still being planned: each batch joins the run as it arrives (run/planning.ts). */
   feed?: AsyncIterable<PlannedDevice[]>;
+  /** This process's pointer in every Comment it sends (RunContext.commentPointer). */
+  commentPointer?: string | null;
 }
 
 export class FleetState {
@@ -172,6 +175,16 @@ export class FleetState {
     this.journal.maybeCompact(this.records.length, () => this.records, this.o.runState);
     this.doneCount++;
     this.emit({ type: "deviceDone", machineId: device.machineId, status });
+  }
+
+  /**
+   * The service's `requestor` on one of the run's actions, for the chain of custody: a new value is
+   * journaled at once (rare: one per app or user), so it survives a crash and a resume.
+   */
+  noteRequestor(requestor: string | null): void {
+    const run = this.o.runState;
+    run.custody ??= emptyCustody();
+    if (noteRequestor(run.custody, requestor)) this.journal.writeRun(run);
   }
 
   /** Runbook steps carried by the device's current (or next) action. */

@@ -17,6 +17,7 @@ export class StatusTracker {
     const s = this.s;
     const r = s.records[i]!;
     if (r.actionId !== action.id || r.phase !== "inflight") return;
+    s.noteRequestor(action.requestor);
     const final = FINAL_ACTION_STATUSES.has(action.status);
     if (
       action.status === "Pending" &&

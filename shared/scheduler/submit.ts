@@ -107,7 +107,7 @@ export class Submitter {
     const r = s.records[i]!;
     const device = s.plan.devices[i]!;
     const action = device.actions[r.action]!;
-    const comment = actionComment(s.plan.comment, s.plan.runId, action.steps);
+    const comment = actionComment(s.plan.comment, s.plan.runId, action.steps, s.o.commentPointer);
     let created: MachineAction;
     let release: () => void = () => {};
     try {
@@ -199,6 +199,7 @@ export class Submitter {
     s.inflight.set(action.id, i);
     s.actionsLeft = Math.max(0, s.actionsLeft - 1);
     if (s.requestor === null && action.requestor) s.requestor = action.requestor;
+    s.noteRequestor(action.requestor);
     s.emit({
       type: "submitted",
       machineId: action.machineId,

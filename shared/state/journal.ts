@@ -16,6 +16,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import type { CustodyState } from "../custody/types.js";
 import { InputError } from "../errors.js";
 import { resolveInside } from "../results/paths.js";
 import { ensureOutputRoot, fsyncDir, writeFileAtomicSync } from "../results/safe-fs.js";
@@ -32,6 +33,8 @@ export interface RunState {
   finishedAt: string | null;
   /** API calls by kind, summed over every process that worked on the run (start, resumes, cancel). */
   apiCalls: Record<string, number>;
+  /** Who worked on the run (one session per process) and the service's requestors; absent before v3 reports. */
+  custody?: CustodyState;
 }
 
 interface Snapshot {

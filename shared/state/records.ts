@@ -4,6 +4,7 @@
  * must fit in memory and in the journal without anything large (stdout lives on disk, not here).
  */
 import type { LiveResponseCommand, MachineActionStatus } from "../api/types.js";
+import type { RunbookCustody } from "../custody/types.js";
 import type { CommandStatus, MachineStatus, ReportError } from "../report/types.js";
 import type { Step, Targets } from "../runbook/types.js";
 
@@ -59,6 +60,13 @@ export interface StepRecord {
   seSha: string | null;
   t0: string | null;
   t1: string | null;
+  /**
+   * Custody times (ISO-8601; absent in journals of older versions): `ts` when the carrying action was
+   * submitted (the service's creationDateTimeUtc, else our intent time), `td` when our download of the
+   * result finished.
+   */
+  ts?: string | null;
+  td?: string | null;
   err: string[];
 }
 
@@ -148,6 +156,8 @@ export interface RunPlanFile {
   skipped: SkippedDevice[];
   unresolved: UnresolvedRecord[];
   warnings: string[];
+  /** What the run ran (name, digests, path, commit), fixed at plan time; absent in older folders. */
+  custody?: { runbook: RunbookCustody };
 }
 
 export interface UnresolvedRecord {

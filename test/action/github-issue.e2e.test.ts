@@ -2,11 +2,13 @@
  * The incident issue and ChatOps, end to end: the bundled action (dist/) as a process, the real
  * `@actions/github` client against the fake GitHub REST API, the MDE emulator and the artifact fakes.
  */
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { machineIdFor } from "../../shared/emulator/index.js";
+import type { RunReport } from "../../shared/report/types.js";
 import { issueCommentEvent, issuesEvent } from "./harness/github-api.js";
 import { GH_TOKEN, GH_TOKEN_READONLY, type GitHubWorld, startGitHubWorld } from "./harness/github-world.js";
 import type { FakeRunner, StepResult } from "./harness/runner.js";
@@ -69,6 +71,28 @@ function withRunbook(runner: FakeRunner): string {
   return file;
 }
 
+/** The workspace as actions/checkout leaves it: a git repository at the commit that holds the runbook. */
+function committed(workspace: string): string {
+  const git = (...args: string[]) =>
+    execFileSync("git", args, {
+      cwd: workspace,
+      encoding: "utf8",
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: "t",
+        GIT_AUTHOR_EMAIL: "t@example.com",
+        GIT_COMMITTER_NAME: "t",
+        GIT_COMMITTER_EMAIL: "t@example.com",
+        GIT_CONFIG_GLOBAL: "/dev/null",
+        GIT_CONFIG_NOSYSTEM: "1",
+      },
+    }).trim();
+  git("init", "-q", "-b", "main");
+  git("add", ".");
+  git("commit", "-q", "-m", "runbooks");
+  return git("rev-parse", "HEAD");
+}
+
 const warnings = (s: StepResult) => s.commands.filter((c) => c.command === "warning").map((c) => c.message);
 const submits = () => world.emu.records.filter((r) => r.kind === "submit");
 const outsideCode = (html: string) => html.replace(/<code>[^<]*<\/code>/g, "");
@@ -78,6 +102,7 @@ describe("results on the incident issue", { timeout: 120_000 }, () => {
   it("keeps one comment up to date (plan, progress, final table with custody), labels the state, escapes device text", async () => {
     const runner = world.ghRunner({ event: { name: "issues", payload: issuesEvent(7) } });
     const runbookFile = withRunbook(runner);
+    const commit = committed(runner.workspace);
     const main = await runner.run("main", {
       runbook: "runbooks/triage.yml",
       ...secretInputs(world.emu),
@@ -115,7 +140,13 @@ describe("results on the incident issue", { timeout: 120_000 }, () => {
     expect(final).toContain("Chain of custody");
     expect(final).toContain("<code>responder</code>");
     expect(final).toContain("http://github.localhost/contoso/ir-runbooks/actions/runs/4242/attempts/1");
-    expect(final).toContain(createHash("sha256").update(readFileSync(runbookFile)).digest("hex"));
+    const runbookSha = createHash("sha256").update(readFileSync(runbookFile)).digest("hex");
+    expect(final).toContain(runbookSha);
+    expect(final).toContain(`<td>Runbook commit</td><td><code>${commit} (main)</code>`);
+    expect(final).toContain(`<td>MDE requestor</td><td><code>${world.emu.demoApp.clientId}</code>`);
+    expect(final).toMatch(
+      /<td>Started [^<]+<\/td><td><code>responder, workflow Incident response, on issues<\/code>/,
+    );
     // Device output is attacker-controlled: escaped inside <code>, never a tag, mention or link.
     expect(final).toContain("&#64;octocat");
     for (const body of comment.history) {
@@ -148,6 +179,40 @@ describe("results on the incident issue", { timeout: 120_000 }, () => {
       commentId: number;
     };
     expect(record).toMatchObject({ issue: 7, commentId: comment.id });
+    // report.json's chain of custody: this workflow run, the app, the requestor, the committed runbook.
+    const report = JSON.parse(zip.get("report.json")?.toString() ?? "{}") as RunReport;
+    expect(report.schemaVersion).toBe(3);
+    expect(report.custody?.sessions).toEqual([
+      {
+        role: "start",
+        at: report.startedAt,
+        initiator: {
+          kind: "github-action",
+          user: "responder",
+          repository: "contoso/ir-runbooks",
+          workflow: "Incident response",
+          eventName: "issues",
+          runId: "4242",
+          runAttempt: "1",
+          runUrl: "http://github.localhost/contoso/ir-runbooks/actions/runs/4242/attempts/1",
+        },
+        app: {
+          clientId: world.emu.demoApp.clientId,
+          tenantId: world.emu.demoApp.tenantId,
+          source: "connection",
+        },
+      },
+    ]);
+    expect(report.custody?.requestors).toEqual([world.emu.demoApp.clientId]);
+    expect(report.custody?.runbook).toMatchObject({
+      name: "triage",
+      sha256: runbookSha,
+      hashOf: "file",
+      path: "runbooks/triage.yml",
+      git: { commit, ref: "refs/heads/main" },
+    });
+    // The runbook's comment is the user's own; the pointer is added per submission, not planned in.
+    expect(report.comment).toBeNull();
   });
 
   it("a cancelled job: the post step writes the cancelled state into the same comment", async () => {
@@ -173,6 +238,10 @@ describe("results on the incident issue", { timeout: 120_000 }, () => {
     const mine = world.gh.comments.filter((c) => c.body.includes(`mde-lr:run=${runId}`));
     expect(mine).toHaveLength(1);
     expect(mine[0]?.body).toContain("🚫 cancelled");
+    // Custody: the post step that cancelled is on record after the main step that started.
+    expect(mine[0]?.body).toMatch(
+      /<td>Started [^<]+<\/td><td><code>responder, workflow Incident response, on issues<\/code>.*<td>Cancelled [^<]+<\/td><td><code>responder, workflow Incident response, on issues<\/code>/,
+    );
     expect([...(world.gh.labels.get(7) ?? [])]).toEqual(["mde-lr:cancelled"]);
   });
 
@@ -240,6 +309,10 @@ describe("ChatOps: /live-response on an incident issue", { timeout: 120_000 }, (
     );
     expect(incident?.body).toContain("<code>alice</code>");
     expect(incident?.body).toContain("runbooks/triage.yml");
+    // Custody: the workflow's actor ran it for the commenter.
+    expect(incident?.body).toContain(
+      "<code>responder (for alice), workflow Incident response, on issue&#95;comment</code>",
+    );
     // The permission was checked with Octokit before anything was submitted.
     const check = world.gh.requests.findIndex((r) => r.path.endsWith("/collaborators/alice/permission"));
     expect(check).toBeGreaterThanOrEqual(0);

@@ -3,11 +3,17 @@
  * as `<name>.<run id>.pending`; find-pending lists it; a later workflow run (another process, another
  * artifact scope) downloads that artifact through the fake GitHub API, resumes without submitting
  * anything twice, collects the late device, cancels the one that timed out, uploads a new artifact and
- * edits the same incident comment.
+ * edits the same incident comment. The chain of custody keeps the first workflow run and adds each
+ * process that resumed it: another workflow run, or the CLI on a responder's laptop.
  */
+import { writeFileSync } from "node:fs";
+import { hostname, userInfo } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createMdeClient } from "../../shared/api/client.js";
 import { machineIdFor } from "../../shared/emulator/index.js";
 import type { RunReport } from "../../shared/report/types.js";
+import { ensureBuilt, runCli } from "../cli/helpers.js";
 import { issuesEvent } from "./harness/github-api.js";
 import { GH_TOKEN, type GitHubWorld, startGitHubWorld } from "./harness/github-world.js";
 import { secretInputs } from "./harness/world.js";
@@ -16,6 +22,7 @@ import { readZip } from "./harness/zip.js";
 const WS1 = machineIdFor("ws1.contoso.local");
 const LATE = machineIdFor("late.contoso.local");
 const NEVER = machineIdFor("never.contoso.local");
+const LAPTOP = machineIdFor("laptop-case.contoso.local");
 let world: GitHubWorld;
 
 const device = (name: string, extra: Record<string, unknown> = {}) => ({
@@ -34,6 +41,7 @@ beforeAll(async () => {
         device("ws1.contoso.local"),
         device("late.contoso.local", { offline: true }),
         device("never.contoso.local", { offline: true }),
+        device("laptop-case.contoso.local", { offline: true }),
       ],
       library: [{ fileName: "collect.ps1", content: "Get-Process" }],
       defaultCommandDurationMs: 200,
@@ -148,6 +156,42 @@ describe("collect later, across workflow runs", { timeout: 120_000 }, () => {
       /Resumed [^<]*<\/td><td><code>responder, workflow Incident response, on schedule<\/code>/,
     );
 
+    // Custody in report.json: the first workflow run, then the harvest that resumed it.
+    const sessions = report.custody?.sessions ?? [];
+    expect(sessions.map((x) => [x.role, x.initiator.kind, x.initiator.runId, x.initiator.eventName])).toEqual(
+      [
+        ["start", "github-action", "4242", "issues"],
+        ["resume", "github-action", "5001", "schedule"],
+      ],
+    );
+    expect(sessions[1]?.initiator.runUrl).toBe(
+      "http://github.localhost/contoso/ir-runbooks/actions/runs/5001/attempts/1",
+    );
+    expect(report.custody?.requestors).toEqual([world.emu.demoApp.clientId]);
+    expect(report.custody?.runbook).toMatchObject({
+      name: "triage",
+      hashOf: "text",
+      label: "inline `runbook` input",
+    });
+    // The device that timed out was cancelled by the harvest: its cancellation points at the harvest run.
+    const api = createMdeClient({
+      apiUrl: world.emu.url,
+      accessToken: world.emu.issueToken(),
+      caPem: world.emu.caPem,
+      env: {},
+    });
+    try {
+      for (const id of neverActions) {
+        const a = await api.getMachineAction(id);
+        expect(a.requestorComment).toContain("actions/runs/4242/attempts/1 [mde-lr:");
+        expect(a.cancellationComment).toMatch(
+          /^mde-lr: per-device timeout \| GitHub Actions by responder: http:\/\/github\.localhost\/contoso\/ir-runbooks\/actions\/runs\/5001\/attempts\/1 \[mde-lr:/,
+        );
+      }
+    } finally {
+      await api.close();
+    }
+
     // The run is finished: nothing left to harvest, and asking again says so.
     const after = await world
       .ghRunner({ runId: "5002" })
@@ -169,5 +213,56 @@ describe("collect later, across workflow runs", { timeout: 120_000 }, () => {
     expect(none.exitCode).toBe(2);
     expect(none.log).toContain("no pending run in this repository in the last 3 days");
     expect({ ws1: submitsFor(WS1), late: submitsFor(LATE), never: submitsFor(NEVER) }).toEqual(sentBefore);
+  });
+});
+
+describe("an action-started run resumed by the CLI on a laptop", { timeout: 120_000 }, () => {
+  it("keeps the workflow run as the start and adds the laptop's user, host and app (token claims)", async () => {
+    ensureBuilt();
+    const runner = world.ghRunner({ runId: "7001" });
+    const main = await runner.run("main", {
+      runbook: RUNBOOK.replace(`[${WS1}, ${LATE}, ${NEVER}]`, `[${LAPTOP}]`).replace(
+        "timeout: 12s",
+        "timeout: 1h",
+      ),
+      ...secretInputs(world.emu),
+      "detach-after": "2s",
+      "upload-artifact": "false",
+    });
+    expect(main.exitCode, main.log + main.stderr).toBe(0);
+    expect(main.outputs["status"]).toBe("pending");
+    const outDir = path.dirname(main.outputs["report"] ?? "");
+    world.emu.configure({ devices: [device("laptop-case.contoso.local", { offline: false })] });
+
+    // The laptop: the folder (e.g. the downloaded artifact), a bare access token, the emulator's CA.
+    const ca = path.join(world.dir, "laptop-ca.pem");
+    writeFileSync(ca, world.emu.caPem);
+    const token = world.emu.issueToken({ lifetimeMs: 3_600_000 });
+    const cli = await runCli(["resume", outDir, "--json"], {
+      env: { MDE_API_URL: world.emu.url, MDE_ACCESS_TOKEN: token, MDE_CA_FILE: ca },
+    });
+    expect(cli.code, cli.stderr).toBe(0);
+    const report = JSON.parse(cli.stdout).report as RunReport;
+    expect(report.status).toBe("succeeded");
+    const [start, resume] = report.custody?.sessions ?? [];
+    expect(start?.initiator).toMatchObject({ kind: "github-action", runId: "7001", user: "responder" });
+    expect(start?.app).toEqual({
+      clientId: world.emu.demoApp.clientId,
+      tenantId: world.emu.demoApp.tenantId,
+      source: "connection",
+    });
+    expect(resume).toMatchObject({
+      role: "resume",
+      initiator: { kind: "cli", user: userInfo().username, host: hostname() },
+      app: {
+        clientId: world.emu.demoApp.clientId.toLowerCase(),
+        tenantId: world.emu.demoApp.tenantId.toLowerCase(),
+        source: "token-claims",
+      },
+    });
+    expect(report.custody?.sessions).toHaveLength(2);
+    // The laptop's token is nowhere in what it wrote.
+    expect(cli.stdout).not.toContain(token);
+    expect(JSON.stringify(report)).not.toContain(token.split(".")[1]);
   });
 });

@@ -19,16 +19,60 @@ import {
   markerRunId,
   renderIncidentComment,
 } from "../../action/github/comment-body.js";
+import { readRunEnvironment } from "../../action/github/event.js";
+import { githubInitiator, githubPointer } from "../../action/github/initiator.js";
 import { effectiveDetachMs, type GitHubInputs } from "../../action/github/inputs.js";
 import { roleRank } from "../../action/github/permission.js";
 import { chainArtifactName, parseChainName } from "../../action/github/resume.js";
 import { extractZipInside } from "../../action/github/unzip.js";
-import { ACTION_COMMENT_MAX, githubComment } from "../../action/runbook-source.js";
+import type { Custody } from "../../shared/report/types.js";
 import { actionComment } from "../../shared/run/index.js";
+import { POINTER_COMMENT_MAX } from "../../shared/state/tag.js";
 import { command, machine, report } from "./harness/report-fixture.js";
 import { writeZip } from "./harness/zip-writer.js";
 
 const RUN = "20261123T064000-1a2b3c4d";
+
+function custody(overrides: Partial<Custody> = {}): Custody {
+  return {
+    requestors: ["11111111-2222-3333-4444-555555555555"],
+    sessions: [
+      {
+        role: "start",
+        at: "2026-11-23T06:40:00.000Z",
+        initiator: {
+          kind: "github-action",
+          user: "responder",
+          requestedBy: "alice",
+          workflow: "Incident response",
+          eventName: "issue_comment",
+          runUrl: "https://github.com/contoso/ir-runbooks/actions/runs/4242/attempts/1",
+        },
+        app: {
+          clientId: "11111111-2222-3333-4444-555555555555",
+          tenantId: "99999999-8888-7777-6666-555555555555",
+          source: "connection",
+        },
+      },
+      {
+        role: "resume",
+        at: "2026-11-23T07:40:00.000Z",
+        initiator: { kind: "cli", user: "bob", host: "laptop-7" },
+        app: { clientId: "11111111-2222-3333-4444-555555555555", tenantId: null, source: "token-claims" },
+      },
+    ],
+    omittedSessions: 0,
+    runbook: {
+      name: "triage",
+      sha256: "a".repeat(64),
+      hashOf: "file",
+      label: null,
+      path: "runbooks/triage.yaml",
+      git: { commit: "b".repeat(40), ref: "refs/heads/main", blob: "c".repeat(40) },
+    },
+    ...overrides,
+  };
+}
 const EVIL =
   "<img src=x onerror=alert(1)> @octocat #12 [x](https://evil.example) **b** `c` | </code></td>\n\n# h";
 
@@ -79,7 +123,21 @@ describe("incident comment body", () => {
       }),
     ]);
     const body = renderIncidentComment(
-      view({ status: "partial", report: r, reportCustody: { requestedBy: EVIL, at: "x" } }),
+      view({
+        status: "partial",
+        report: r,
+        reportCustody: custody({
+          requestors: [EVIL],
+          sessions: [
+            {
+              role: "start",
+              at: "x",
+              initiator: { kind: "github-action", user: EVIL, runUrl: `https://evil.example/${EVIL}` },
+              app: { clientId: EVIL, tenantId: null, source: "connection" },
+            },
+          ],
+        }),
+      }),
     );
     expect(body).not.toContain("<img");
     expect(body).not.toContain("](https://evil");
@@ -106,10 +164,37 @@ describe("incident comment body", () => {
     expect(body).toContain("Chain of custody");
   });
 
-  it("renders report.custody when the core provides one, next to what the action knows", () => {
-    const body = renderIncidentComment(view({ reportCustody: { requestedBy: "alice", approvals: ["bob"] } }));
-    expect(body).toContain("report: <code>requestedBy</code></td><td><code>alice</code>");
+  it("renders report.custody: requestor, app, runbook and commit, every session with its link", () => {
+    const body = renderIncidentComment(view({ reportCustody: custody() }));
     expect(body).toContain("Requested by");
+    expect(body).toContain(
+      "<td>MDE requestor</td><td><code>11111111-2222-3333-4444-555555555555</code></td>",
+    );
+    expect(body).toContain(
+      "<code>client 11111111-2222-3333-4444-555555555555 · tenant 99999999-8888-7777-6666-555555555555</code>",
+    );
+    expect(body).toContain("tenant unknown (token claims, unverified)");
+    expect(body).toContain("<code>triage · runbooks/triage.yaml</code>");
+    expect(body).toContain(`<td>Runbook sha256 (file)</td><td><code>${"a".repeat(64)}</code>`);
+    expect(body).toContain(`<code>${"b".repeat(40)} (main)</code>`);
+    expect(body).toContain(
+      "<td>Started 2026-11-23T06:40:00.000Z</td><td><code>responder (for alice), workflow Incident response, on issue&#95;comment</code>",
+    );
+    expect(body).toContain('<a href="https://github.com/contoso/ir-runbooks/actions/runs/4242/attempts/1">');
+    expect(body).toContain(
+      "<td>Resumed 2026-11-23T07:40:00.000Z</td><td><code>bob&#64;laptop-7 (CLI)</code>",
+    );
+    expect(body).not.toMatch(/\n\s*\n/);
+  });
+
+  it("shows the first and latest sessions of a long custody, and says how many are in report.json", () => {
+    const one = custody().sessions[1]!;
+    const sessions = Array.from({ length: 40 }, (_, i) => ({ ...one, at: `t${i}` }));
+    const body = renderIncidentComment(view({ reportCustody: custody({ sessions, omittedSessions: 60 }) }));
+    expect(body).toContain("<td>Resumed t0</td>");
+    expect(body).toContain("<td>Resumed t39</td>");
+    expect(body).not.toContain("<td>Resumed t5</td>");
+    expect(body).toContain("88 more session(s) in report.json");
   });
 });
 
@@ -278,23 +363,59 @@ describe("the pointer in every machine action's Comment", () => {
     GITHUB_ACTOR: "responder",
     GITHUB_SERVER_URL: "https://github.com",
   };
-  it("ends with the run URL (with the attempt) after the runbook's own comment", () => {
-    expect(githubComment(env, "IR-123 triage")).toBe(
-      "IR-123 triage | GitHub Actions by responder: https://github.com/contoso/ir-runbooks/actions/runs/4242/attempts/2",
+  const pointer = (e: Record<string, string>) => githubPointer(readRunEnvironment(e));
+  it("ends with the run URL (with the attempt) after the runbook's own comment, then the run tag", () => {
+    expect(actionComment("IR-123 triage", RUN, [1], pointer(env))).toBe(
+      `IR-123 triage | GitHub Actions by responder: https://github.com/contoso/ir-runbooks/actions/runs/4242/attempts/2 [mde-lr:${RUN}/1]`,
     );
-    expect(githubComment(env)).toBe(
-      "GitHub Actions by responder: https://github.com/contoso/ir-runbooks/actions/runs/4242/attempts/2",
+    expect(actionComment(null, RUN, [1, 2], pointer(env))).toBe(
+      `GitHub Actions by responder: https://github.com/contoso/ir-runbooks/actions/runs/4242/attempts/2 [mde-lr:${RUN}/1-2]`,
     );
+    // Outside a repository (a local runner without GITHUB_REPOSITORY) there is no pointer to give.
+    expect(pointer({})).toBeNull();
+    expect(actionComment("IR-1", RUN, [1], pointer({}))).toBe(`IR-1 [mde-lr:${RUN}/1]`);
   });
   it("cuts the runbook's comment, never the pointer or the run tag", () => {
-    const long = githubComment(env, "x".repeat(5000)) ?? "";
-    const full = actionComment(long, RUN, [100, 200]);
-    expect(full.length).toBeLessThanOrEqual(ACTION_COMMENT_MAX);
+    const full = actionComment("x".repeat(5000), RUN, [100, 200], pointer(env));
+    expect(full.length).toBeLessThanOrEqual(POINTER_COMMENT_MAX);
     expect(full).toContain("https://github.com/contoso/ir-runbooks/actions/runs/4242/attempts/2");
+    expect(full).toContain("x…");
     expect(full.endsWith(`[mde-lr:${RUN}/100-200]`)).toBe(true);
     const repo = { ...env, GITHUB_REPOSITORY: `${"o".repeat(39)}/${"r".repeat(100)}` };
-    expect(actionComment(githubComment(repo, "y".repeat(900)), RUN, [1, 2]).length).toBeLessThanOrEqual(
-      ACTION_COMMENT_MAX,
+    expect(actionComment("y".repeat(900), RUN, [1, 2], pointer(repo)).length).toBeLessThanOrEqual(
+      POINTER_COMMENT_MAX,
     );
+  });
+});
+
+describe("the action as a run's initiator", () => {
+  it("names the workflow run, its attempt and page, the actor, and the person a ChatOps run was for", () => {
+    const run = readRunEnvironment({
+      GITHUB_REPOSITORY: "contoso/ir-runbooks",
+      GITHUB_RUN_ID: "4242",
+      GITHUB_RUN_ATTEMPT: "2",
+      GITHUB_ACTOR: "responder",
+      GITHUB_WORKFLOW: "Incident response",
+      GITHUB_WORKFLOW_REF: "contoso/ir-runbooks/.github/workflows/ir.yml@refs/heads/main",
+      GITHUB_SHA: "0123456789abcdef0123456789abcdef01234567",
+      GITHUB_EVENT_NAME: "issue_comment",
+      GITHUB_SERVER_URL: "https://github.com",
+    });
+    expect(githubInitiator(run, "alice")).toEqual({
+      kind: "github-action",
+      user: "responder",
+      requestedBy: "alice",
+      repository: "contoso/ir-runbooks",
+      workflow: "Incident response",
+      workflowRef: "contoso/ir-runbooks/.github/workflows/ir.yml@refs/heads/main",
+      commit: "0123456789abcdef0123456789abcdef01234567",
+      eventName: "issue_comment",
+      runId: "4242",
+      runAttempt: "2",
+      runUrl: "https://github.com/contoso/ir-runbooks/actions/runs/4242/attempts/2",
+    });
+    // The actor asking for themself is not repeated; a local runner knows almost nothing.
+    expect(githubInitiator(run, "responder").requestedBy).toBeUndefined();
+    expect(githubInitiator(readRunEnvironment({}), null)).toEqual({ kind: "github-action" });
   });
 });

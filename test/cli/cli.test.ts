@@ -2,9 +2,10 @@
  * The `mde-lr` CLI as a process: validate, plan, run (embedded emulator and a separately started one),
  * exit codes, --json, NO_COLOR, Ctrl-C, detach + resume. Emulator records prove what was (not) submitted.
  */
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ScaledClock } from "../../shared/clock.js";
@@ -348,8 +349,11 @@ describe("interrupts, detach and resume", () => {
     const actionId = pending.machines[0].actionIds[0];
     const c = await runCli(["cancel", out, "--json"], { env });
     expect(c.code, c.stderr).toBe(1);
-    expect(JSON.parse(c.stdout).report.status).toBe("cancelled");
+    const cancelled = JSON.parse(c.stdout).report;
+    expect(cancelled.status).toBe("cancelled");
     expect(emu.records.some((x) => x.kind === "cancel" && x.actionId === actionId)).toBe(true);
+    // Custody: both processes are on record, the cancel last.
+    expect(cancelled.custody.sessions.map((s: { role: string }) => s.role)).toEqual(["start", "cancel"]);
   });
 
   it("--detach-after leaves the run pending (exit 1); resume finishes it once the device is back (exit 0)", async () => {
@@ -371,7 +375,29 @@ describe("interrupts, detach and resume", () => {
     });
     const resumed = await runCli(["resume", out, "--json"], { env });
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(JSON.parse(resumed.stdout).report.status).toBe("succeeded");
+    const report = JSON.parse(resumed.stdout).report;
+    expect(report.status).toBe("succeeded");
+    // Custody: the OS user and host of each process, the app it signed in as, the runbook file.
+    const me = { kind: "cli", user: userInfo().username, host: hostname() };
+    const app = { clientId: emu.demoApp.clientId, tenantId: emu.demoApp.tenantId, source: "connection" };
+    expect(report.custody.sessions).toEqual([
+      { role: "start", at: expect.any(String), initiator: me, app },
+      { role: "resume", at: expect.any(String), initiator: me, app },
+    ]);
+    expect(report.custody.requestors).toEqual([emu.demoApp.clientId]);
+    expect(report.custody.runbook).toEqual({
+      name: "offline",
+      sha256: createHash("sha256").update(readFileSync(path)).digest("hex"),
+      hashOf: "file",
+      label: null,
+      path,
+      git: null,
+    });
+    expect(report.machines[0].commands[0].downloadedAt).toEqual(expect.any(String));
+    expect(JSON.parse(readFileSync(join(out, "report.json"), "utf8")).custody).toEqual(report.custody);
+    // The CLI's pointer is the run id in the tag: nothing about the laptop goes to the tenant.
+    const mine = submits().filter((x) => x.kind === "submit" && x.comment.includes(report.runId));
+    expect(mine.map((x) => (x.kind === "submit" ? x.comment : ""))).toEqual([`[mde-lr:${report.runId}/1]`]);
   });
 });
 

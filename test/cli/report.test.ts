@@ -140,7 +140,7 @@ describe("mde-lr report", () => {
     const f = await runCli(["report", future]);
     expect(f.code).toBe(2);
     expect(f.stderr).toContain("schemaVersion 9");
-    expect(f.stderr).toContain("reads 1 and 2");
+    expect(f.stderr).toContain("reads 1, 2 and 3");
     expect(f.stderr).toContain("update mde-lr");
   });
 });

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startEmulator } from "../../shared/emulator/index.js";
 import type { DeviceSpec, EmulatorHandle } from "../../shared/emulator/types.js";
-import type { MachineReport } from "../../shared/report/types.js";
+import type { MachineReport, RunReport } from "../../shared/report/types.js";
 import { HostCallError, type Props, ProviderHost } from "./host.js";
 import { assertBuilt, makeProgramDir, removeProgramDir, runProgram } from "./program.js";
 
@@ -34,6 +34,8 @@ let emu: EmulatorHandle;
 let host: ProviderHost;
 let dir: string;
 let provider: string;
+/** What the resource class added for custody in the program (pulumi.getProject()/getStack()). */
+let pulumiContext: unknown;
 /** Every properties object the host answered with, for the secrets check. */
 const answers: Props[] = [];
 
@@ -41,6 +43,8 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 const urn = (name: string) => host.urn(TYPE, name);
 const machines = (props: Props) => props.machines as MachineReport[];
 const submits = () => emu.records.filter((r) => r.kind === "submit");
+const reportIn = (props: Props) =>
+  JSON.parse(fs.readFileSync(path.join(dir, String(props.outputDir), "report.json"), "utf8")) as RunReport;
 
 function declaration(extra: Props): Props {
   return {
@@ -81,6 +85,7 @@ beforeAll(async () => {
     },
   ]);
   provider = String(reg?.inputs.__provider);
+  pulumiContext = reg?.inputs.pulumiContext;
   // Only stack config: no MDE_* variables leak in from the test environment.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MDE_")));
   host = await ProviderHost.start(dir, { env });
@@ -133,6 +138,17 @@ describe("LiveResponseCollection through the dynamic-provider host", () => {
     }
     expect(String(outs.outputDir)).toMatch(/^mde-lr-out\/pulumi\//);
     expect(fs.existsSync(path.join(dir, String(outs.outputDir), "report.json"))).toBe(true);
+    // Custody without the class's pulumiContext (args built by hand, or state from an older version):
+    // the host knows the project (PULUMI_NODEJS_PROJECT), not the stack.
+    expect(reportIn(outs).custody?.sessions.map((x) => x.initiator)).toEqual([
+      { kind: "pulumi", project: "proj" },
+    ]);
+    expect(reportIn(outs).custody?.runbook).toMatchObject({
+      name: "ok-run",
+      hashOf: "text",
+      label: "LiveResponseCollection args (as JSON)",
+      path: null,
+    });
     expect(submits()).toHaveLength(2);
     // Progress reaches the Pulumi CLI through the host's console output.
     // (Console output and gRPC answers travel on different pipes: wait for the text, do not assume order.)
@@ -220,9 +236,18 @@ describe("LiveResponseCollection through the dynamic-provider host", () => {
   it("leaves a run pending past detachAfter, and refresh (read) fills in the results later", {
     timeout: 120_000,
   }, async () => {
-    const inputs = await checked("late", declaration({ machineIds: [LATE.id], detachAfter: 1 }));
+    // The program's registration carries the project and stack; check keeps them, diff ignores them.
+    expect(pulumiContext).toEqual({ project: "proj", stack: "dev" });
+    const inputs = await checked(
+      "late",
+      declaration({ machineIds: [LATE.id], detachAfter: 1, pulumiContext }),
+    );
+    expect(inputs.pulumiContext).toEqual(pulumiContext);
     const { id: runId, properties: outs } = await create("late", inputs);
     expect(outs.status).toBe("pending");
+    // A renamed stack, or state from before pulumiContext existed, is not a change to the collection.
+    const { pulumiContext: _old, ...olderState } = outs;
+    expect((await host.diff(urn("late"), runId, olderState, inputs)).changes).toBe("none");
     expect(machines(outs)[0]?.status).toBe("pending");
     expect(machines(outs)[0]?.actionIds).toHaveLength(1);
 
@@ -244,6 +269,22 @@ describe("LiveResponseCollection through the dynamic-provider host", () => {
     expect(m.status).toBe("succeeded");
     expect(m.commands[0]?.stdout).toContain("hello from late");
     expect(m.commands[1]?.sha256).toBe(sha256("data from late"));
+    // Custody: the `up` that created it, then each refresh that resumed it, all as proj/dev.
+    const custody = reportIn(props).custody;
+    const roles = custody?.sessions.map((x) => x.role) ?? [];
+    expect(roles[0]).toBe("start");
+    expect(roles.length).toBeGreaterThanOrEqual(3);
+    expect(roles.slice(1).every((r) => r === "resume")).toBe(true);
+    for (const x of custody?.sessions ?? []) {
+      expect(x.initiator).toEqual({ kind: "pulumi", project: "proj", stack: "dev" });
+      expect(x.app).toEqual({
+        clientId: emu.demoApp.clientId,
+        tenantId: emu.demoApp.tenantId,
+        source: "connection",
+      });
+    }
+    expect(custody?.requestors).toEqual([emu.demoApp.clientId]);
+    expect(m.commands[1]?.downloadedAt).toEqual(expect.any(String));
   });
 
   it("cancels this run's unfinished actions on delete, and only those", async () => {
@@ -254,6 +295,7 @@ describe("LiveResponseCollection through the dynamic-provider host", () => {
     await host.delete(urn("gone"), runId, outs);
     const cancels = emu.records.filter((r) => r.kind === "cancel");
     expect(cancels.map((c) => c.kind === "cancel" && c.actionId)).toEqual([actionId]);
+    expect(reportIn(outs).custody?.sessions.map((x) => x.role)).toEqual(["start", "cancel"]);
   });
 
   it("without the run folder (another machine), refresh keeps the state and destroy still cancels from state", async () => {

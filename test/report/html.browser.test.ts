@@ -223,7 +223,11 @@ describe("report.html from a real emulator run", { timeout: 120_000 }, () => {
     const files = await page.locator("#files a").allInnerTexts();
     for (const f of ["report.json", "summary.md", "manifest.sha256", "timeline.jsonl"])
       expect(files).toContain(f);
-    expect(await page.locator("#custody").innerText()).toContain("not recorded");
+    // The chain of custody this run recorded: who (the process and its app), the MDE requestor, the runbook.
+    const custody = await page.locator("#custody").innerText();
+    expect(custody).toMatch(/start \d{4}-/);
+    expect(custody).toContain(`MDE requestor\n${report.custody!.requestors[0]}`);
+    expect(custody).toContain(report.custody!.runbook!.sha256!);
     expect(await page.locator("#run-header").innerText()).toContain(UNKNOWN_ID);
 
     // Sorting by device name, both ways.
@@ -313,16 +317,41 @@ describe("report.html from a real emulator run", { timeout: 120_000 }, () => {
     await page.close();
   });
 
-  it("renders schema-2 additions when present: custody, unresolved entries, warnings, a run error", async () => {
-    const dir = tempDir("html-v2");
+  it("renders schema-3 additions when present: custody, unresolved entries, warnings, a run error", async () => {
+    const dir = tempDir("html-v3");
     cpSync(fleet.outDir, dir, { recursive: true });
     const report = JSON.parse(readFileSync(path.join(dir, "report.json"), "utf8"));
-    report.schemaVersion = 2;
     report.error = { code: "Auth.Refused", message: "sign-in stopped the run" };
     report.custody = {
-      who: { upn: "analyst@contoso.com", host: "soc-ws-7" },
-      what: "html-report-test",
-      when: report.startedAt,
+      requestors: ["8b2f6f8e-0000-4000-8000-00000000f0e1"],
+      sessions: [
+        {
+          role: "start",
+          at: report.startedAt,
+          initiator: {
+            kind: "github-action",
+            user: "analyst",
+            repository: "contoso/ir",
+            runUrl: "https://github.com/contoso/ir/actions/runs/9/attempts/1",
+          },
+          app: { clientId: "11111111-1111-1111-1111-111111111111", tenantId: null, source: "connection" },
+        },
+        {
+          role: "resume",
+          at: report.startedAt,
+          initiator: { kind: "cli", user: "bob", host: "soc-ws-7" },
+          app: {},
+        },
+      ],
+      omittedSessions: 0,
+      runbook: {
+        name: "html-report-test",
+        sha256: "a".repeat(64),
+        hashOf: "file",
+        label: null,
+        path: "runbooks/t.yaml",
+        git: { commit: "b".repeat(40), ref: "refs/heads/main", blob: null },
+      },
     };
     report.machines[1].warnings = ["OS needs KB5005103 for live response"];
     report.machines.push({
@@ -340,8 +369,11 @@ describe("report.html from a real emulator run", { timeout: 120_000 }, () => {
     expect(writeReportPage(dir).error).toBeNull();
     const { page, errors } = await open(dir);
     const custody = await page.locator("#custody").innerText();
-    expect(custody).toContain("who.upn");
-    expect(custody).toContain("analyst@contoso.com");
+    expect(custody).toContain(
+      "github-action · analyst · contoso/ir · https://github.com/contoso/ir/actions/runs/9/attempts/1",
+    );
+    expect(custody).toContain("cli · bob · on soc-ws-7");
+    expect(custody).toContain(`${"b".repeat(40)} (refs/heads/main)`);
     expect(await page.locator("#run-header").innerText()).toContain(
       "Run error Auth.Refused: sign-in stopped the run",
     );

@@ -147,7 +147,8 @@ describe("readReport and version 1 reports", () => {
     };
     writeFileSync(join(dir, "report.json"), JSON.stringify(v1));
     const report = await readReport(dir);
-    expect(report.schemaVersion).toBe(2);
+    expect(report.schemaVersion).toBe(3);
+    expect(report.custody).toBeNull();
     expect(report.status).toBe("succeeded");
     expect(report.counts).toMatchObject({ succeeded: 1, unresolved: 1 });
     expect(report.machines[1]).toMatchObject({ machineId: unknownId, status: "unresolved" });
@@ -157,6 +158,6 @@ describe("readReport and version 1 reports", () => {
   it("refuses a report of a version it does not know, naming the versions it reads", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mde-v9-"));
     writeFileSync(join(dir, "report.json"), JSON.stringify({ schemaVersion: 9 }));
-    await expect(readReport(dir)).rejects.toThrow(/reads 1 and 2/);
+    await expect(readReport(dir)).rejects.toThrow(/reads 1, 2 and 3/);
   });
 });

@@ -206,6 +206,28 @@ describe("GitHub side: incident comments, replies and resumed artifacts carry no
         places[`artifact ${name}:${entry}`] = bytes;
     }
     expect(scanAll(scanner, places)).toEqual([]);
+    // The chain of custody is in what was scanned: rendered in the comment, and in both artifacts'
+    // report.json (the resumed one with both workflow runs' sessions).
+    expect(bodies.some((b) => b.includes("<td>MDE requestor</td>") && b.includes("actions/runs/6001"))).toBe(
+      true,
+    );
+    const resumedName = names.find((n) => n.endsWith(".succeeded")) ?? "";
+    const resumedReport = Object.entries(places).find(
+      ([k]) => k === `artifact ${resumedName}:report.json`,
+    )?.[1];
+    const custody = JSON.parse(Buffer.from(resumedReport ?? "").toString("utf8")).custody;
+    expect(custody.sessions.map((x: { initiator: { runId?: string } }) => x.initiator.runId)).toEqual([
+      "4242",
+      "6001",
+    ]);
+    // The scan would see a token leaked into the custody block (a known one, or any JWT-shaped one).
+    const leaked = (value: string) =>
+      JSON.stringify({
+        custody: { ...custody, sessions: [{ ...custody.sessions[0], initiator: { user: value } }] },
+      });
+    expect(scanner.scan("custody probe", leaked(GH_TOKEN))).not.toEqual([]);
+    expect(scanner.scan("custody probe", leaked(world.emu.issueToken()))).not.toEqual([]);
+    expect(scanner.scan("custody as written", JSON.stringify({ custody }))).toEqual([]);
     // The scan would see a token or a signed link in a comment body.
     expect(scanner.scan("probe", `<p>${GH_TOKEN}</p>`)).not.toEqual([]);
     expect(

@@ -5,6 +5,7 @@ import { cancelRun, resumeRun, startRun } from "../../run/index.js";
 import type { RunContext, RunEvent } from "../../run/types.js";
 import { loadRunbook, parseDurationMs } from "../../runbook/index.js";
 import type { Connection, ConnectionFlags } from "../connect.js";
+import { cliInitiator } from "../initiator.js";
 import type { CliIo } from "../io.js";
 import { createProgressView, type ProgressView } from "../progress.js";
 import { renderReport } from "../render.js";
@@ -36,7 +37,13 @@ async function drive(
     view.onEvent(event);
   };
   try {
-    const report = await go({ api: conn.api, clock: conn.clock, signal: interrupts.signal, onEvent });
+    const report = await go({
+      api: conn.api,
+      clock: conn.clock,
+      signal: interrupts.signal,
+      onEvent,
+      initiator: cliInitiator(),
+    });
     view.stop();
     if (json) io.out(`${JSON.stringify({ ok: report.status === "succeeded", outDir, report }, null, 2)}\n`);
     else io.out(renderReport(io, report, outDir));

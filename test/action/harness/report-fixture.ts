@@ -1,4 +1,4 @@
-/** Builds RunReport values for renderer tests (the shapes the orchestrator writes, report.json v1). */
+/** Builds RunReport values for renderer tests (the shapes the orchestrator writes, report.json v3). */
 import type { CommandReport, MachineReport, MachineStatus, RunReport } from "../../../shared/report/types.js";
 
 export function command(overrides: Partial<CommandReport> = {}): CommandReport {
@@ -18,6 +18,8 @@ export function command(overrides: Partial<CommandReport> = {}): CommandReport {
     bytes: null,
     startedAt: "2026-11-23T07:00:00.000Z",
     finishedAt: "2026-11-23T07:01:05.000Z",
+    submittedAt: "2026-11-23T06:59:58.000Z",
+    downloadedAt: null,
     errors: [],
     ...overrides,
   };
@@ -49,7 +51,7 @@ export function report(machines: MachineReport[], overrides: Partial<RunReport> 
   };
   for (const m of machines) counts[m.status]++;
   return {
-    schemaVersion: 2,
+    schemaVersion: 3,
     runId: "run-20261123-0700-abcd",
     runbook: "triage",
     startedAt: "2026-11-23T07:00:00.000Z",
@@ -57,6 +59,7 @@ export function report(machines: MachineReport[], overrides: Partial<RunReport> 
     status: counts.failed + counts.timedOut + counts.cancelled > 0 ? "partial" : "succeeded",
     counts,
     machines,
+    custody: null,
     ...overrides,
   };
 }

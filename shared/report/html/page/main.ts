@@ -27,6 +27,52 @@ function flatten(value: unknown, prefix = "", depth = 0): [string, string][] {
   );
 }
 
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+
+/** Who ran it (each process), with which app and MDE requestor, and what (the runbook, its hash and commit). */
+function custodyFacts(custody: unknown): [string, string][] {
+  if (!isObj(custody) || !Array.isArray(custody.sessions)) return flatten(custody);
+  const out: [string, string][] = [];
+  for (const s of custody.sessions) {
+    if (!isObj(s)) continue;
+    const who = isObj(s.initiator) ? s.initiator : {};
+    const parts = [
+      str(who.kind),
+      str(who.user) ?? str(who.requestedBy),
+      str(who.requestedBy) && str(who.user) !== str(who.requestedBy) ? `for ${str(who.requestedBy)}` : null,
+      str(who.host) ? `on ${str(who.host)}` : null,
+      str(who.repository),
+      str(who.workflow),
+      str(who.runUrl) ?? (str(who.runId) ? `run ${str(who.runId)}` : null),
+      str(who.project) ? `Pulumi ${str(who.project)}${str(who.stack) ? `/${str(who.stack)}` : ""}` : null,
+    ].filter((x): x is string => x !== null);
+    const app = isObj(s.app) ? s.app : {};
+    const appText = str(app.clientId)
+      ? `app ${str(app.clientId)}${str(app.tenantId) ? ` in tenant ${str(app.tenantId)}` : ""}`
+      : null;
+    out.push([
+      `${str(s.role) ?? "session"} ${str(s.at) ?? ""}`.trim(),
+      [parts.join(" · "), appText].filter(Boolean).join("; "),
+    ]);
+  }
+  if (typeof custody.omittedSessions === "number" && custody.omittedSessions > 0)
+    out.push(["more sessions", `${custody.omittedSessions} not listed`]);
+  if (Array.isArray(custody.requestors) && custody.requestors.length)
+    out.push(["MDE requestor", custody.requestors.map(String).join(", ")]);
+  const rb = isObj(custody.runbook) ? custody.runbook : null;
+  if (rb) {
+    out.push(["runbook", [str(rb.name), str(rb.path) ?? str(rb.label)].filter(Boolean).join(" · ")]);
+    if (str(rb.sha256))
+      out.push(["runbook sha256", `${str(rb.sha256)}${str(rb.hashOf) ? ` (of the ${str(rb.hashOf)})` : ""}`]);
+    const git = isObj(rb.git) ? rb.git : null;
+    if (git && str(git.commit))
+      out.push(["git commit", `${str(git.commit)}${str(git.ref) ? ` (${str(git.ref)})` : ""}`]);
+  }
+  return out;
+}
+
 function header(model: Model, onStatus: (status: string) => void): HTMLElement {
   const { run, files, timeline, limits } = model.data;
   const start = Date.parse(run.startedAt);
@@ -64,7 +110,7 @@ function header(model: Model, onStatus: (status: string) => void): HTMLElement {
   const custody = el("div", { class: "custody", id: "custody" }, el("h2", {}, "Custody"));
   if (run.custody !== null && run.custody !== undefined) {
     const dl = el("dl", { class: "facts" });
-    for (const [k, v] of flatten(run.custody)) dl.append(el("dt", {}, k), el("dd", {}, v));
+    for (const [k, v] of custodyFacts(run.custody)) dl.append(el("dt", {}, k), el("dd", {}, v));
     custody.append(dl);
   } else {
     custody.append(
