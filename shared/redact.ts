@@ -8,7 +8,16 @@ const MASK = "***";
 /** Shorter literals would mask ordinary words; real secrets are far longer. */
 const MIN_LITERAL_LENGTH = 6;
 
-const literals = new Set<string>();
+/**
+ * Known literals, each with the number of signed (SAS) links still using it; credentials are kept for
+ * the life of the process (PERMANENT). A fleet run fetches one link per result (15,000 in a 5,000-device
+ * 3-step run, ~1.5 KiB of literals each): keeping them all made the redactor the largest thing a run
+ * retained per device, and every `redact()` walks the list. A link's literals are released once the
+ * download that used it ended (`releaseSasUrl`); the patterns below still mask any signed URL or `sig=`
+ * value after that, only no longer as one whole `***`.
+ */
+const literals = new Map<string, number>();
+const PERMANENT = Number.POSITIVE_INFINITY;
 let sortedLiterals: string[] = [];
 /**
  * Sorting on every registration made registering quadratic: a big run registers four literals per
@@ -17,19 +26,15 @@ let sortedLiterals: string[] = [];
 let sortedDirty = false;
 const listeners = new Set<(secret: string) => void>();
 
-function addLiteral(value: string): boolean {
-  if (value.length < MIN_LITERAL_LENGTH || literals.has(value)) return false;
-  literals.add(value);
-  return true;
+/** Counts one more use of `value`; true when it was not known before (listeners are then told). */
+function addLiteral(value: string, uses: number): boolean {
+  if (value.length < MIN_LITERAL_LENGTH) return false;
+  const known = literals.get(value);
+  literals.set(value, known === undefined ? uses : known + uses);
+  return known === undefined;
 }
 
-/** Adds a literal secret (and its URL-encoded form) to the redactor and tells every listener. */
-export function registerSecret(value: string | undefined | null): void {
-  if (!value) return;
-  const added: string[] = [];
-  for (const form of new Set([value, encodeURIComponent(value)])) {
-    if (addLiteral(form)) added.push(form);
-  }
+function tell(added: readonly string[]): void {
   if (added.length === 0) return;
   sortedDirty = true;
   for (const secret of added) {
@@ -43,26 +48,57 @@ export function registerSecret(value: string | undefined | null): void {
   }
 }
 
-/**
- * Registers a signed (SAS) URL: the whole URL and its `sig` value, raw and decoded, so the signature
- * stays masked however it is later printed.
- */
-export function registerSasUrl(url: string): void {
-  registerSecret(url);
+/** `value` and its URL-encoded form. */
+function forms(value: string): string[] {
+  return [...new Set([value, encodeURIComponent(value)])];
+}
+
+/** Adds a literal secret (and its URL-encoded form) to the redactor and tells every listener. */
+export function registerSecret(value: string | undefined | null): void {
+  if (!value) return;
+  tell(forms(value).filter((form) => addLiteral(form, PERMANENT)));
+}
+
+/** The literals of a signed URL: the URL and its `sig` value, raw and encoded (see registerSasUrl). */
+function sasForms(url: string): string[] {
+  const out = forms(url);
   try {
     const sig = new URL(url).searchParams.get("sig");
-    if (sig) {
-      registerSecret(sig);
-      registerSecret(encodeURIComponent(sig));
-    }
+    if (sig) out.push(...forms(sig), ...forms(encodeURIComponent(sig)));
   } catch {
-    // Not a URL: the literal registration above is all we can do.
+    // Not a URL: the literal forms above are all we can do.
+  }
+  return [...new Set(out)];
+}
+
+/**
+ * Registers a signed (SAS) URL: the whole URL and its `sig` value, raw and decoded, so the signature
+ * stays masked however it is later printed. Each registration is one use, ended by `releaseSasUrl`;
+ * a URL nobody releases stays registered for the life of the process.
+ */
+export function registerSasUrl(url: string): void {
+  tell(sasForms(url).filter((form) => addLiteral(form, 1)));
+}
+
+/**
+ * Ends one use of a signed URL registered with `registerSasUrl`: once no use is left, its literals
+ * leave the list (a literal also registered as a secret stays). Listeners keep what they were told.
+ */
+export function releaseSasUrl(url: string): void {
+  for (const form of sasForms(url)) {
+    const uses = literals.get(form);
+    if (uses === undefined || uses === PERMANENT) continue;
+    if (uses > 1) literals.set(form, uses - 1);
+    else {
+      literals.delete(form);
+      sortedDirty = true;
+    }
   }
 }
 
 /** Subscribes to secrets as they are registered; already-known secrets are replayed first. Returns an unsubscribe. */
 export function onSecretRegistered(listener: (secret: string) => void): () => void {
-  for (const secret of literals) {
+  for (const secret of literals.keys()) {
     try {
       listener(secret);
     } catch {
@@ -107,7 +143,7 @@ function sasBase(url: string): string {
 export function redact(text: string): string {
   if (sortedDirty) {
     // Longest first so a secret containing another is masked whole.
-    sortedLiterals = [...literals].sort((a, b) => b.length - a.length);
+    sortedLiterals = [...literals.keys()].sort((a, b) => b.length - a.length);
     sortedDirty = false;
   }
   let out = text;

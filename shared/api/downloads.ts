@@ -23,7 +23,7 @@ import {
 import type { HttpDispatchers } from "../http/dispatcher.js";
 import { readCapped } from "../http/error-decoder.js";
 import { type CallCounter, emit, type HttpHooks } from "../http/events.js";
-import { redact, redactError, registerSasUrl } from "../redact.js";
+import { redact, redactError, registerSasUrl, releaseSasUrl } from "../redact.js";
 import type { DownloadedFile } from "./types.js";
 
 export interface DownloadDeps {
@@ -100,7 +100,21 @@ export async function downloadTo(
   options: { gunzip: boolean; signal?: AbortSignal | undefined },
 ): Promise<DownloadedFile> {
   const u = checkUrl(url);
+  // One use of the link's literals for as long as this download may mention it (see releaseSasUrl).
   registerSasUrl(url);
+  try {
+    return await streamTo(deps, u, destPath, options);
+  } finally {
+    releaseSasUrl(url);
+  }
+}
+
+async function streamTo(
+  deps: DownloadDeps,
+  u: URL,
+  destPath: string,
+  options: { gunzip: boolean; signal?: AbortSignal | undefined },
+): Promise<DownloadedFile> {
   const where = `${u.host}${u.pathname}`;
   deps.counter.add("download");
   emit(deps.hooks.onRequest, { kind: "download", method: "GET", path: u.pathname, attempt: 1 });

@@ -48,3 +48,21 @@ export function packSteps(steps: readonly Step[]): PackedAction[] {
   });
   return actions;
 }
+
+/**
+ * Makes devices whose packed actions are equal share one array. Every device of a run gets the same
+ * actions (planBatches packs them once), but after a JSON round trip (run.json, plan.jsonl, a resume)
+ * each device would hold its own copy: thousands of identical command lists. The scheduler and the
+ * report only read them.
+ */
+export function shareActions<T extends { actions: unknown }>(
+  devices: readonly T[],
+  known: Map<string, T["actions"]> = new Map(),
+): void {
+  for (const d of devices) {
+    const key = JSON.stringify(d.actions);
+    const same = known.get(key);
+    if (same === undefined) known.set(key, d.actions);
+    else d.actions = same;
+  }
+}

@@ -15,6 +15,7 @@ import {
   NetworkError,
   RateLimitError,
 } from "../errors.js";
+import { releaseSasUrl } from "../redact.js";
 import { getFileResultName, resolveInside, scriptResultBase } from "./paths.js";
 import { ensureFolderInside, writeFileAtomic } from "./safe-fs.js";
 
@@ -91,8 +92,9 @@ export async function collectResult(req: CollectRequest): Promise<CollectedResul
 
   let lastError: unknown;
   for (let attempt = 1; attempt <= max; attempt++) {
+    let url: string | null = null;
     try {
-      const url = await req.api.getResultDownloadLink(req.actionId, req.index, { signal: req.signal });
+      url = await req.api.getResultDownloadLink(req.actionId, req.index, { signal: req.signal });
       if (req.kind.type === "GetFile") {
         const got = await req.api.downloadGetFileResult(url, dest, { signal: req.signal });
         return {
@@ -131,6 +133,9 @@ export async function collectResult(req: CollectRequest): Promise<CollectedResul
       if (req.signal?.aborted || !isRetryable(error) || attempt === max) break;
       const delay = retryDelayMs(error, attempt);
       if (delay > 0) await req.clock.sleep(delay, req.signal);
+    } finally {
+      // The link is spent (or refused): its literals leave the redactor; the URL patterns still mask it.
+      if (url !== null) releaseSasUrl(url);
     }
   }
   throw lastError;

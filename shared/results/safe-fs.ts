@@ -46,16 +46,30 @@ export function ensureFolderInside(root: string, relative: string): string {
   return target;
 }
 
+/** Text pieces are gathered up to this size per write (fewer syscalls, no document-sized copy). */
+const WRITE_PIECE_CHARS = 256 * 1024;
+
 /**
- * Write `data` to `absPath` atomically (temp + fsync + rename); `absPath` must already be checked. A list
- * of strings is written part by part, so a large file is never copied into one buffer first.
+ * Write `data` to `absPath` atomically (temp + fsync + rename); `absPath` must already be checked.
+ * `data` may come in pieces (e.g. jsonChunks): a large document is then never one string in memory.
  */
-export function writeFileAtomicSync(absPath: string, data: string | Uint8Array | readonly string[]): void {
+export function writeFileAtomicSync(absPath: string, data: string | Uint8Array | Iterable<string>): void {
   const tmp = `${absPath}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   const fd = fs.openSync(tmp, EXCL_FLAGS | NOFOLLOW, 0o644);
   try {
-    if (Array.isArray(data)) for (const part of data) fs.writeSync(fd, part);
-    else fs.writeSync(fd, typeof data === "string" ? Buffer.from(data, "utf8") : (data as Uint8Array));
+    if (typeof data === "string" || data instanceof Uint8Array) {
+      fs.writeSync(fd, typeof data === "string" ? Buffer.from(data, "utf8") : data);
+    } else {
+      let pending = "";
+      for (const piece of data) {
+        pending += piece;
+        if (pending.length >= WRITE_PIECE_CHARS) {
+          writeAll(fd, Buffer.from(pending, "utf8"));
+          pending = "";
+        }
+      }
+      if (pending !== "") writeAll(fd, Buffer.from(pending, "utf8"));
+    }
     fs.fsyncSync(fd);
   } catch (error) {
     fs.closeSync(fd);
@@ -65,6 +79,11 @@ export function writeFileAtomicSync(absPath: string, data: string | Uint8Array |
   fs.closeSync(fd);
   fs.renameSync(tmp, absPath);
   fsyncDir(path.dirname(absPath));
+}
+
+/** writeSync until every byte is written (a write may be short). */
+function writeAll(fd: number, buf: Buffer): void {
+  for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off, buf.length - off);
 }
 
 /** Async twin of writeFileAtomicSync, for result files written while a run is going (never blocks the loop). */

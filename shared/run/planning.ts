@@ -18,12 +18,22 @@ import type { Journal } from "../state/journal.js";
 import type { PlanLine, PlannedDevice, RunPlanFile, UnresolvedRecord } from "../state/records.js";
 
 export function toPlanLine(b: PlanBatch): Extract<PlanLine, { covered: string[] }> {
+  // One copy per distinct packed-actions array (planBatches gives every device the same one).
+  const actions = new Map<PlanBatch["devices"][number]["actions"], PlannedDevice["actions"]>();
+  const recordOf = (packed: PlanBatch["devices"][number]["actions"]) => {
+    let out = actions.get(packed);
+    if (!out) {
+      out = packed.map((a) => ({ steps: a.steps, commands: a.commands }));
+      actions.set(packed, out);
+    }
+    return out;
+  };
   return {
     covered: b.covered,
     devices: b.devices.map((d) => ({
       machineId: d.machineId,
       computerDnsName: d.computerDnsName,
-      actions: d.actions.map((a) => ({ steps: a.steps, commands: a.commands })),
+      actions: recordOf(d.actions),
     })),
     skipped: b.skipped.map((s) => ({
       machineId: s.machineId,

@@ -18,6 +18,8 @@ import fs from "node:fs";
 import path from "node:path";
 import type { CustodyState } from "../custody/types.js";
 import { InputError } from "../errors.js";
+import { shareActions } from "../plan/pack.js";
+import { jsonChunks } from "../results/json-chunks.js";
 import { resolveInside } from "../results/paths.js";
 import { ensureOutputRoot, fsyncDir, writeFileAtomicSync } from "../results/safe-fs.js";
 import type { DeviceRecord, PlanLine, RunPlanFile } from "./records.js";
@@ -109,6 +111,7 @@ export class Journal {
       );
     }
     const plan = loadPlan(root);
+    shareActions(plan.devices);
     const records: (DeviceRecord | null)[] = plan.devices.map(() => null);
     let run: RunState = { cancelled: false, finishedAt: null, apiCalls: {} };
     let covered = 0;
@@ -194,7 +197,7 @@ export class Journal {
   compact(records: (DeviceRecord | null)[], run: RunState): void {
     const snap: Snapshot = { seq: this.seq, run, records };
     // The snapshot is fsynced by writeFileAtomicSync, so everything up to `seq` is durable.
-    writeFileAtomicSync(this.snapshotPath, JSON.stringify(snap));
+    writeFileAtomicSync(this.snapshotPath, jsonChunks(snap, 0, 2));
     this.syncedSeq = Math.max(this.syncedSeq, this.seq);
     // An fdatasync in flight on the old fd would fail once it is closed: keep the old fd open until it ends.
     const old = this.fd;

@@ -55,6 +55,27 @@ describe("journal", () => {
     expect(() => Journal.create(dir, plan(3))).toThrow(InputError);
   });
 
+  it("replays devices with one shared copy of equal packed actions, and the snapshot reads back", () => {
+    const dir = tempDir("shared-actions");
+    const p = plan(2_000);
+    p.devices[7]!.actions = [
+      { steps: [1], commands: [{ type: "GetFile", params: [{ key: "Path", value: "C:\\y" }] }] },
+    ];
+    const j = Journal.create(dir, p);
+    const records = p.devices.map((_, i) => ({ ...newDeviceRecord(false), action: i % 3 }));
+    j.compact(records, { cancelled: false, finishedAt: null, apiCalls: { link: 2 } });
+    j.close();
+    const loaded = Journal.load(dir);
+    const devices = loaded.plan.devices;
+    expect(devices[0]!.actions).toBe(devices[1_999]!.actions);
+    expect(devices[7]!.actions).not.toBe(devices[0]!.actions);
+    expect(devices[7]!.actions).toEqual(p.devices[7]!.actions);
+    expect(devices.map((d) => d.actions)).toEqual(p.devices.map((d) => d.actions));
+    // The snapshot is written piece by piece: the same JSON as one JSON.stringify.
+    expect(loaded.records).toEqual(records);
+    expect(JSON.parse(readFileSync(path.join(dir, SNAPSHOT_FILE), "utf8")).run.apiCalls).toEqual({ link: 2 });
+  });
+
   it("ignores and cuts a torn last line (crash mid-append), so later appends are not lost", () => {
     const dir = tempDir("torn");
     const j = Journal.create(dir, plan(2));
