@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs build script without type declarations
 import { GENERATED_PAGE_PATH, generateReportPage } from "../../scripts/gen-report-page.mjs";
 import { cutExcerpt } from "../../shared/report/html/data.js";
+import { jsonForScriptChunks } from "../../shared/report/html/escape.js";
 import { jsonForScript } from "../../shared/report/html/render.js";
 
 describe("report.html's bundled script", () => {
@@ -19,6 +21,26 @@ describe("data in the page", () => {
     const text = jsonForScript(value);
     expect(text).not.toMatch(/[<>&\u2028\u2029]/);
     expect(JSON.parse(text)).toEqual(value);
+  });
+
+  it("is the same text written a device at a time as all at once", () => {
+    const text = fc.string({
+      unit: fc.constantFrom("a", "<", ">", "&", "\u2028", "\u2029", '"', "\\", "é", "😀", "\n"),
+    });
+    const device = fc.record({
+      machineId: text,
+      n: fc.integer(),
+      spans: fc.array(fc.integer()),
+      x: fc.jsonValue(),
+    });
+    fc.assert(
+      fc.property(fc.record({ run: fc.jsonValue(), devices: fc.array(device), s: text }), (value) => {
+        const pieces = [...jsonForScriptChunks(value, 2)];
+        expect(pieces.join("")).toBe(jsonForScript(value));
+        // Written a device at a time: no piece holds two devices.
+        expect(pieces.length).toBeGreaterThanOrEqual(value.devices.length);
+      }),
+    );
   });
 
   it("cuts excerpts by their cost in the page, never inside a character", () => {

@@ -8,7 +8,7 @@
 import path from "node:path";
 import { TIMELINE_FILE } from "../../run/timeline.js";
 import type { CommandReport, ReportError } from "../types.js";
-import { costInPage } from "./escape.js";
+import { costInPage, jsonForScriptChunks } from "./escape.js";
 import {
   ACTION_OUTCOMES,
   derivedTextFile,
@@ -63,19 +63,17 @@ export interface MachineLike {
  * shows whole outputs. The full text is one link away.
  */
 const DATA_TARGET_BYTES = 9_000_000;
+/** The page's data is written and measured a device at a time (`data.devices[i]` is at depth 2). */
+export const PAGE_DATA_DEPTH = 2;
 const EXCERPT_MAX = 4096;
 /** The service starts every script output with this line (mde-api.md §4.6); it says nothing. */
 const TRANSCRIPT_HEADER = /^Transcript started, output file is [^\n]*\n/;
 
-/** Bytes `value` takes in the page as jsonForScript writes it (without making that copy). */
+/** Bytes `value` takes in the page as jsonForScript writes it (piece by piece: never the whole text). */
 function pageBytes(value: unknown): number {
-  const json = JSON.stringify(value);
-  let escapes = 0;
-  for (let i = 0; i < json.length; i++) {
-    const c = json.charCodeAt(i);
-    if (c === 60 || c === 62 || c === 38 || c === 0x2028 || c === 0x2029) escapes++;
-  }
-  return Buffer.byteLength(json) + escapes * 5;
+  let bytes = 0;
+  for (const piece of jsonForScriptChunks(value, PAGE_DATA_DEPTH)) bytes += Buffer.byteLength(piece);
+  return bytes;
 }
 
 /** Cut `text` so that, as written into the page, it costs at most `budget` bytes. */

@@ -8,8 +8,8 @@
 import { createHash } from "node:crypto";
 import { resolveInside } from "../../results/paths.js";
 import { writeFileAtomicSync } from "../../results/safe-fs.js";
-import { buildPageData, REPORT_HTML_FILE, type ReportLike } from "./data.js";
-import { escapeHtml, jsonForScript } from "./escape.js";
+import { buildPageData, PAGE_DATA_DEPTH, REPORT_HTML_FILE, type ReportLike } from "./data.js";
+import { escapeHtml, jsonForScript, jsonForScriptChunks } from "./escape.js";
 import { PAGE_CSS, PAGE_SCRIPT } from "./page.generated.js";
 import type { WireData } from "./page-data.js";
 
@@ -17,8 +17,8 @@ const SCRIPT_HASH = createHash("sha256").update(PAGE_SCRIPT).digest("base64");
 
 export { escapeHtml, jsonForScript };
 
-/** The page in parts (the data is one of them), so writing it never joins megabytes into one string. */
-export function renderReportHtmlParts(data: WireData): string[] {
+/** The page in parts (the data a device at a time), so writing it never joins megabytes into one string. */
+export function* renderReportHtmlParts(data: WireData): Generator<string> {
   const csp = [
     "default-src 'none'",
     `script-src 'sha256-${SCRIPT_HASH}'`,
@@ -46,11 +46,9 @@ export function renderReportHtmlParts(data: WireData): string[] {
     "<noscript><p>This page draws its timeline and tables with JavaScript. report.json and summary.md in this folder hold the same results.</p></noscript>",
     '<script type="application/json" id="report-data">',
   ];
-  return [
-    `${head.join("\n")}`,
-    jsonForScript(data),
-    `</script>\n<script>${PAGE_SCRIPT}</script>\n</body>\n</html>\n`,
-  ];
+  yield head.join("\n");
+  yield* jsonForScriptChunks(data, PAGE_DATA_DEPTH);
+  yield `</script>\n<script>${PAGE_SCRIPT}</script>\n</body>\n</html>\n`;
 }
 
 /** A page that says why the real one could not be written (the rest of the run folder is intact). */
