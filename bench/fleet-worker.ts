@@ -4,8 +4,6 @@
  * Reports wall time in service ms, calls by kind, 429s seen, its CPU time and event-loop delay; the
  * parent adds its peak RSS.
  */
-// First: the run process stands in for `mde-lr run`, which starts with this (MDE_LR_V8_DEFAULTS=1 to compare).
-import "../shared/runtime/small-young-generation.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import path from "node:path";

@@ -384,6 +384,11 @@ async function runConfig(c: Config, workerScript: string): Promise<Row> {
       // BENCH_FLEET_NODE_ARGS: extra node/V8 flags for the run process (investigation only, e.g.
       // "--trace-gc-nvp" or "--max-semi-space-size=2"); the figures are for the defaults.
       execArgv: [
+        // The run process stands in for `mde-lr run`, which sets this before anything loads; a preload,
+        // because the bundled worker's external packages would load before an import of it
+        // (MDE_LR_V8_DEFAULTS=1 to compare).
+        "-r",
+        path.resolve("lib", "shared", "runtime", "small-young-generation.js"),
         "--expose-gc",
         ...profile,
         ...(process.env["BENCH_FLEET_NODE_ARGS"]?.split(/\s+/).filter(Boolean) ?? []),
