@@ -20,8 +20,8 @@ export interface LibraryFileArgs {
  */
 export class LibraryFile extends pulumi.dynamic.Resource {
   declare readonly fileName: pulumi.Output<string>;
-  /** sha256 the library reports for the file. */
-  declare readonly sha256: pulumi.Output<string>;
+  /** sha256 the library reports for the file; null when its answer carried none. */
+  declare readonly sha256: pulumi.Output<string | null>;
   declare readonly creationTime: pulumi.Output<string | null>;
   declare readonly lastUpdatedTime: pulumi.Output<string | null>;
   declare readonly createdBy: pulumi.Output<string | null>;

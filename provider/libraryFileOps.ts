@@ -119,7 +119,9 @@ export async function read(settings: ProviderSettings, id: string, props: Record
     files.find((f) => f.fileName.toLowerCase() === fileName.toLowerCase());
   if (!entity) return { id: "", props: {} };
   const next: Record<string, unknown> = { ...state, ...outputsOf(entity) };
-  if (entity.sha256 !== state.sha256) next.contentSha256 = entity.sha256;
+  // Without a sha256 in the listing, content drift cannot be seen: keep the recorded digest rather
+  // than invent a difference that would re-upload on every refresh.
+  if (entity.sha256 !== null && entity.sha256 !== state.sha256) next.contentSha256 = entity.sha256;
   if ((entity.description ?? "") !== (state.description ?? "")) next.description = entity.description ?? "";
   if ((entity.parametersDescription ?? "") !== (state.parametersDescription ?? "")) {
     next.parametersDescription = entity.parametersDescription ?? "";

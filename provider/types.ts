@@ -74,8 +74,8 @@ export interface LibraryFileInputs {
 }
 
 export interface LibraryFileOutputs {
-  /** sha256 the library reports for the file. */
-  sha256: string;
+  /** sha256 the library reports for the file; null when its answer carried none. */
+  sha256: string | null;
   creationTime: string | null;
   lastUpdatedTime: string | null;
   createdBy: string | null;

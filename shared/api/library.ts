@@ -5,13 +5,21 @@ import { InputError } from "../errors.js";
 import type { HttpTransport } from "../http/transport.js";
 import { callFields } from "./call.js";
 import { collectPages } from "./paging.js";
+import { expectShape, LIBRARY_FILE_FIELDS, normalizeLibraryFile } from "./shape.js";
 import type { CallOptions, LibraryFile, LibraryUpload } from "./types.js";
 import { checkLibraryFileName } from "./validate.js";
 
 export async function listLibraryFiles(t: HttpTransport, options?: CallOptions): Promise<LibraryFile[]> {
-  return collectPages<LibraryFile>(t, "library", "/api/libraryfiles", {}, undefined, options, {
-    fileName: "string",
-  });
+  const files = await collectPages<unknown>(
+    t,
+    "library",
+    "/api/libraryfiles",
+    {},
+    undefined,
+    options,
+    LIBRARY_FILE_FIELDS,
+  );
+  return files.map(normalizeLibraryFile);
 }
 
 export async function uploadLibraryFile(
@@ -36,7 +44,13 @@ export async function uploadLibraryFile(
     form,
     ...callFields(options),
   });
-  return res.body as LibraryFile;
+  return normalizeLibraryFile(
+    expectShape(res.body, LIBRARY_FILE_FIELDS, {
+      method: "POST",
+      path: "/api/libraryfiles",
+      status: res.status,
+    }),
+  );
 }
 
 export async function deleteLibraryFile(

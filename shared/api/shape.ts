@@ -5,7 +5,7 @@
  * caller later with a TypeError.
  */
 import { MdeApiError } from "../errors.js";
-import type { Machine } from "./types.js";
+import type { LibraryFile, Machine } from "./types.js";
 
 export type FieldKind = "string" | "array";
 
@@ -74,5 +74,29 @@ export function normalizeMachine(body: unknown): Machine {
     rbacGroupName: text(o.rbacGroupName),
     lastSeen: text(o.lastSeen),
     mergedIntoMachineId: text(o.mergedIntoMachineId),
+  };
+}
+
+export const LIBRARY_FILE_FIELDS: Record<string, FieldKind> = { fileName: "string" };
+
+/**
+ * The LibraryFile every reader sees (same rule as normalizeMachine): each field present as its type or
+ * `null`, `hasParameters` false unless the answer says true. Call it on a body that passed
+ * LIBRARY_FILE_FIELDS.
+ */
+export function normalizeLibraryFile(body: unknown): LibraryFile {
+  const o = body as Record<string, unknown>;
+  const sha = text(o.sha256);
+  return {
+    ...o,
+    fileName: String(o.fileName),
+    // Compared against a local digest: blank means unknown, and hex case is not part of the value.
+    sha256: sha && sha.trim() !== "" ? sha.trim().toLowerCase() : null,
+    description: text(o.description),
+    creationTime: text(o.creationTime),
+    lastUpdatedTime: text(o.lastUpdatedTime),
+    createdBy: text(o.createdBy),
+    hasParameters: o.hasParameters === true || o.hasParameters === "true",
+    parametersDescription: text(o.parametersDescription),
   };
 }

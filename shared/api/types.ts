@@ -83,9 +83,14 @@ export interface Machine {
   mergedIntoMachineId?: string | null;
 }
 
+/**
+ * A library entry as every reader sees it (normalizeLibraryFile): only `fileName` is required of the
+ * service's answer. mde-api.md §5.3 lists `sha256` among the fields, but the reference does not say it is
+ * always sent; a missing one is `null` ("unknown"), never a crash in a comparison.
+ */
 export interface LibraryFile {
   fileName: string;
-  sha256: string;
+  sha256: string | null;
   description: string | null;
   creationTime: string | null;
   lastUpdatedTime: string | null;

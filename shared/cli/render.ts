@@ -143,7 +143,7 @@ export function renderLibrary(io: CliIo, files: LibraryFile[]): string {
     ["NAME", "SHA256", "UPDATED", "DESCRIPTION"].map((h) => paint(io, "dim", h)),
     ...files.map((f) => [
       f.fileName,
-      f.sha256.slice(0, 12),
+      f.sha256?.slice(0, 12) ?? "(none)",
       (f.lastUpdatedTime ?? f.creationTime ?? "").slice(0, 19).replace("T", " "),
       f.description ?? "",
     ]),

@@ -415,7 +415,7 @@ export function listLibrary(r: ApiRequest, state: ApiState): Reply {
   return listReply(
     r,
     state,
-    state.library.list().map((e) => libraryEntity(e, stamp)),
+    state.library.list().map((e) => libraryEntity(e, stamp, state.behaviour().librarySha256)),
     "LibraryFiles",
   );
 }
@@ -454,7 +454,10 @@ export async function uploadLibrary(r: ApiRequest, state: ApiState): Promise<Rep
   );
   return {
     status: 200,
-    body: { "@odata.context": context(r, "LibraryFiles/$entity"), ...libraryEntity(entry, state.stamp()) },
+    body: {
+      "@odata.context": context(r, "LibraryFiles/$entity"),
+      ...libraryEntity(entry, state.stamp(), state.behaviour().librarySha256),
+    },
   };
 }
 

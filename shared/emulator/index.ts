@@ -62,6 +62,7 @@ export const DEFAULT_BEHAVIOUR: ServiceBehaviour = {
   linkStyle: "userDelegation",
   completionLag: { rate: 0, minMs: 1_000, maxMs: 10_000 },
   duplicateReturnsExisting: { rate: 0, status: 201 },
+  librarySha256: "sent",
 };
 
 export function mergeBehaviour(

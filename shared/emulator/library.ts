@@ -49,10 +49,14 @@ export class Library {
   }
 }
 
-export function libraryEntity(entry: LibraryEntry, stamp: Stamp): Record<string, unknown> {
+export function libraryEntity(
+  entry: LibraryEntry,
+  stamp: Stamp,
+  sha256: "sent" | "omitted" = "sent",
+): Record<string, unknown> {
   return {
     fileName: entry.fileName,
-    sha256: entry.sha256,
+    ...(sha256 === "sent" ? { sha256: entry.sha256 } : {}),
     description: entry.description,
     creationTime: stamp(entry.creationTime),
     lastUpdatedTime: stamp(entry.lastUpdatedTime),

@@ -212,6 +212,11 @@ export interface ServiceBehaviour {
    * ActiveRequestAlreadyExists. Default rate 0 (off).
    */
   duplicateReturnsExisting: { rate: number; status: 200 | 201 };
+  /**
+   * LibraryFile entities with `sha256` (`sent`, default, as §5.3 documents) or without it (`omitted`):
+   * the reference lists the field but does not promise it is always there, so clients must cope.
+   */
+  librarySha256: "sent" | "omitted";
 }
 
 export interface RegisteredApp {

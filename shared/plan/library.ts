@@ -85,7 +85,8 @@ export async function syncLibrary(
   for (const [i, entry] of entries.entries()) {
     const content = contents[i]!;
     const existing = listing.get(key(entry.fileName));
-    if (existing && existing.sha256.toLowerCase() === sha256Hex(content)) {
+    // A listing without a sha256 cannot prove the file is the same: upload it (with override).
+    if (existing && existing.sha256 !== null && existing.sha256 === sha256Hex(content)) {
       result.unchanged.push(entry.fileName);
       continue;
     }

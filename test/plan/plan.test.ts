@@ -229,6 +229,40 @@ describe("syncLibrary", () => {
     );
     expect((missing as InputError).field).toBe("library[0].path");
   });
+
+  it("uploads (with override) a file whose listing carries no sha256, and lists it without crashing", async () => {
+    const local = await startEmulator({
+      library: [{ fileName: "same.ps1", content: "Write-Output 'same'\n" }],
+      behaviour: { librarySha256: "omitted" },
+    });
+    const client = createMdeClient({
+      apiUrl: local.url,
+      accessToken: local.issueToken(),
+      clock: local.clock,
+    });
+    try {
+      const dir = await mkdtemp(join(tmpdir(), "lib-nosha-"));
+      await writeFile(join(dir, "same.ps1"), "Write-Output 'same'\n");
+      const listed = await client.listLibraryFiles();
+      expect(listed).toMatchObject([{ fileName: "same.ps1", sha256: null, hasParameters: false }]);
+      // Same bytes, but nothing proves it: a sync must not call it unchanged (nor throw a TypeError).
+      const rb = parseRunbook(
+        [
+          "name: lib",
+          "targets: {tags: [X]}",
+          "commands: [{runScript: same.ps1}]",
+          "library: [{path: same.ps1}]",
+        ].join("\n"),
+        { baseDir: dir },
+      );
+      const result = await syncLibrary(client, rb.library, { steps: rb.commands });
+      expect(result).toMatchObject({ uploaded: ["same.ps1"], unchanged: [] });
+      expect(local.state.libraryFileNames()).toEqual(["same.ps1"]);
+    } finally {
+      await client.close();
+      await local.close();
+    }
+  });
 });
 
 describe("buildPlan", () => {

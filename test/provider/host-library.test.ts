@@ -31,7 +31,7 @@ async function checked(name: string, news: Props): Promise<Props> {
   return inputs;
 }
 
-async function librarySha(fileName: string): Promise<string | undefined> {
+async function librarySha(fileName: string): Promise<string | null | undefined> {
   return (await api.listLibraryFiles()).find((f) => f.fileName === fileName)?.sha256;
 }
 
