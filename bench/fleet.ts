@@ -388,7 +388,7 @@ async function runConfig(c: Config, workerScript: string): Promise<Row> {
         // because the bundled worker's external packages would load before an import of it
         // (MDE_LR_V8_DEFAULTS=1 to compare).
         "-r",
-        path.resolve("lib", "shared", "runtime", "small-young-generation.js"),
+        path.resolve("lib", "shared", "runtime", "small-heap.js"),
         "--expose-gc",
         ...profile,
         ...(process.env["BENCH_FLEET_NODE_ARGS"]?.split(/\s+/).filter(Boolean) ?? []),

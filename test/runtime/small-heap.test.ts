@@ -1,0 +1,91 @@
+// The CLI and the action rely on V8 honouring --semi-space-growth-factor and --optimize-for-size when
+// set at run time (shared/runtime/small-heap.ts). These run a real Node with workloads that make V8 grow
+// its new space and its old space, with and without the module, so a Node upgrade that stops honouring
+// either fails here.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+
+const MODULE = path.resolve("lib/shared/runtime/small-heap.js");
+
+// Keeps ~20 MB alive in a ring that is replaced continuously: enough survivors for V8 to grow the new
+// space at every chance it gets. Prints the new space's committed size in MiB at the end.
+const WORKLOAD = `
+const v8 = require("node:v8");
+const ring = new Array(200000);
+for (let i = 0; i < 3000000; i++) ring[i % ring.length] = { i, s: "x" + i, a: [i, i + 1] };
+const ns = v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
+console.log(String(ns.space_size / 1048576));
+`;
+
+// A live set of ~100,000 objects and a ring of 50,000 replaced continuously: with a small new space
+// the ring's objects are promoted and die in the old space. Prints the old space's largest committed
+// size in MiB (sampled), which V8's default growth lets reach ~50 MiB here and --optimize-for-size ~30.
+const OLD_SPACE_WORKLOAD = `
+const v8 = require("node:v8");
+const keep = [];
+for (let i = 0; i < 100000; i++) keep.push({ i, s: "k" + i });
+const ring = new Array(50000);
+let peak = 0;
+for (let i = 0; i < 4000000; i++) {
+  ring[i % ring.length] = { i, s: "x" + i, a: [i, i + 1] };
+  if (i % 20000 === 0) {
+    const old = v8.getHeapSpaceStatistics().find((s) => s.space_name === "old_space");
+    peak = Math.max(peak, old.space_size);
+  }
+}
+console.log(String(peak / 1048576));
+`;
+
+function runMiB(
+  workload: string,
+  preload: string[],
+  env: NodeJS.ProcessEnv = {},
+  nodeArgs: string[] = [],
+): number {
+  const r = spawnSync(process.execPath, [...nodeArgs, ...preload.flatMap((p) => ["-r", p]), "-e", workload], {
+    encoding: "utf8",
+    env: { ...process.env, NODE_OPTIONS: "", MDE_LR_V8_DEFAULTS: "", ...env },
+  });
+  expect(r.stderr).toBe("");
+  expect(r.status).toBe(0);
+  return Number(r.stdout.trim());
+}
+
+const newSpaceMiB = (preload: string[], env: NodeJS.ProcessEnv = {}) => runMiB(WORKLOAD, preload, env);
+
+/** Median of three runs: one run's old-space peak depends on when V8's collections happen to fall. */
+function oldSpacePeakMiB(preload: string[], nodeArgs: string[]): number {
+  const runs = [0, 1, 2].map(() => runMiB(OLD_SPACE_WORKLOAD, preload, {}, nodeArgs)).sort((a, b) => a - b);
+  return runs[1]!;
+}
+
+describe("small heap (the CLI's and the action's V8 settings)", () => {
+  it("keeps the new space at its initial size where V8 alone grows it", () => {
+    const untouched = newSpaceMiB([]);
+    const tuned = newSpaceMiB([MODULE]);
+    // 128 MiB untouched here; 2 MiB with the growth factor alone, 2–6 MiB once --optimize-for-size
+    // (which resizes the new space by itself) is set as well.
+    expect(untouched).toBeGreaterThanOrEqual(32);
+    expect(tuned).toBeLessThanOrEqual(8);
+  });
+
+  it("grows the old space in small steps where V8 alone lets promoted garbage pile up", () => {
+    // Untouched: only the young-generation setting, set at run time as the module sets it (as a start-up
+    // flag V8 also sizes the first semi-spaces differently); tuned: the module, which sets both. So the
+    // two differ only in the old-space setting.
+    const youngOnly = path.join(mkdtempSync(path.join(tmpdir(), "small-heap-")), "young-only.cjs");
+    writeFileSync(youngOnly, `require("node:v8").setFlagsFromString("--semi-space-growth-factor=1");\n`);
+    const untouched = oldSpacePeakMiB([youngOnly], []);
+    const tuned = oldSpacePeakMiB([MODULE], []);
+    expect(tuned).toBeLessThan(untouched * 0.8);
+  }, 60_000);
+
+  it("leaves V8 alone when the user sized the heap or opted out", () => {
+    expect(newSpaceMiB([MODULE], { NODE_OPTIONS: "--max-semi-space-size=8" })).toBeGreaterThanOrEqual(8);
+    expect(newSpaceMiB([MODULE], { NODE_OPTIONS: "--max-old-space-size=4096" })).toBeGreaterThanOrEqual(8);
+    expect(newSpaceMiB([MODULE], { MDE_LR_V8_DEFAULTS: "1" })).toBeGreaterThanOrEqual(8);
+  });
+});
