@@ -6,7 +6,7 @@
  * Each target runs once to warm the page cache, then RUNS times; the figure is the median.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
@@ -199,6 +199,7 @@ async function main(): Promise<void> {
     await recorder.close();
     rmSync(WORK, { recursive: true, force: true });
   }
+  figures.push(...bundleSizes());
   console.log(
     table(
       ["target", "median ms", "min", "max", "first request"],
@@ -223,6 +224,22 @@ async function main(): Promise<void> {
     notes: [`median of ${RUNS} runs after one warm-up run; the child is killed at its first API request`],
   });
   console.log(`wrote ${file}`);
+}
+
+/** What the action ships (the README's *Size and start-up*): all of dist/, and the entry loaded at start. */
+function bundleSizes() {
+  const files = (readdirSync("dist", { recursive: true }) as string[]).filter((f) => f.endsWith(".js"));
+  const size = (f: string) => statSync(path.join("dist", f)).size;
+  const MB = 1_000_000;
+  return [
+    figure(
+      "distBytes",
+      `dist/ size (${files.length} .js files, minified)`,
+      files.reduce((n, f) => n + size(f), 0) / MB,
+      "MB",
+    ),
+    figure("distMainBytes", "dist/main.js size (the action's entry)", size("main.js") / MB, "MB"),
+  ];
 }
 
 main().catch((e: unknown) => {

@@ -13,20 +13,24 @@
  *    have grown to 8–64 MiB goes seconds without a scavenge and the dead buffers wait for V8's
  *    external-memory trigger. Measured (bench/README.md, *Memory at scale*): a 1 GiB GetFile through
  *    `mde-lr` peaks at 118–119 MiB instead of 160–166, at the same rate.
- * 2. `--optimize-for-size`: V8 grows the old generation in small steps and collects before it grows.
+ * 2. `--optimize-for-size`, one second after start: V8 grows the old generation in small steps and
+ *    collects before it grows.
  *    With (1), short-lived objects of a busy fleet run are promoted sooner, and V8's first old-space
  *    limit let that garbage (and the buffers it holds) reach ~40 MiB before the first mark-compact;
  *    the process's RSS never comes back from that high-water mark. Measured in the fleet benchmark
  *    (5,000 devices): peak RSS 170 → 145 MiB (1 step, by machine id) and 192 → 162 MiB (3 steps),
  *    at the same wall time, for more CPU in the benchmark's ×240–340 accelerated runs (19–26 % →
- *    23–39 % of a core; in a real run the process mostly waits on the service). Start-up and the
- *    1 GiB download measured the same within this machine's noise.
+ *    23–39 % of a core; in a real run the process mostly waits on the service). Its costs, measured
+ *    A/B: a 1 GiB download ~10 % slower (less optimised JS on the stream path), and a 15–20 % later
+ *    first request when set at start, hence the delay.
  *
  * A user's own flags win: nothing is set when NODE_OPTIONS or the command line already name a flag that
  * sizes the heap, and MDE_LR_V8_DEFAULTS=1 leaves V8 as it is. A test (test/runtime) checks that the
  * Node we ship on still honours both.
  */
 import { setFlagsFromString } from "node:v8";
+
+const FAVOUR_SIZE_AFTER_MS = 1_000;
 
 /** Flags that size the heap: a user who names one owns the heap (`--optimize-for-size` also shrinks the young generation). */
 const HEAP_FLAG =
@@ -39,5 +43,7 @@ function userOwnsHeap(): boolean {
 
 if (!userOwnsHeap()) {
   setFlagsFromString("--semi-space-growth-factor=1");
-  setFlagsFromString("--optimize-for-size");
+  // Once the process has lived a second: set at start (or right after loading) it made `mde-lr run`
+  // reach its first request 15–20 % later; a second in, start-up is over and a long run has only begun.
+  setTimeout(() => setFlagsFromString("--optimize-for-size"), FAVOUR_SIZE_AFTER_MS).unref();
 }

@@ -23,7 +23,9 @@ console.log(String(ns.space_size / 1048576));
 // A live set of ~100,000 objects and a ring of 50,000 replaced continuously: with a small new space
 // the ring's objects are promoted and die in the old space. Prints the old space's largest committed
 // size in MiB (sampled), which V8's default growth lets reach ~50 MiB here and --optimize-for-size ~30.
+// Starts after 1.5 s: the module sets its old-space flag one second after start.
 const OLD_SPACE_WORKLOAD = `
+setTimeout(() => {
 const v8 = require("node:v8");
 const keep = [];
 for (let i = 0; i < 100000; i++) keep.push({ i, s: "k" + i });
@@ -37,6 +39,7 @@ for (let i = 0; i < 4000000; i++) {
   }
 }
 console.log(String(peak / 1048576));
+}, 1500);
 `;
 
 function runMiB(
