@@ -86,12 +86,11 @@ export const LIBRARY_FILE_FIELDS: Record<string, FieldKind> = { fileName: "strin
  */
 export function normalizeLibraryFile(body: unknown): LibraryFile {
   const o = body as Record<string, unknown>;
-  const sha = text(o.sha256);
   return {
     ...o,
     fileName: String(o.fileName),
     // Compared against a local digest: blank means unknown, and hex case is not part of the value.
-    sha256: sha && sha.trim() !== "" ? sha.trim().toLowerCase() : null,
+    sha256: text(o.sha256)?.trim().toLowerCase() || null,
     description: text(o.description),
     creationTime: text(o.creationTime),
     lastUpdatedTime: text(o.lastUpdatedTime),

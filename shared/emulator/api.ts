@@ -412,10 +412,11 @@ export function downloadLink(r: ApiRequest, state: ApiState, id: string, indexTe
 
 export function listLibrary(r: ApiRequest, state: ApiState): Reply {
   const stamp = state.stamp();
+  const sha256 = state.behaviour().librarySha256;
   return listReply(
     r,
     state,
-    state.library.list().map((e) => libraryEntity(e, stamp, state.behaviour().librarySha256)),
+    state.library.list().map((e) => libraryEntity(e, stamp, sha256)),
     "LibraryFiles",
   );
 }
