@@ -17,19 +17,22 @@ export interface ManifestEntry {
 export const MANIFEST_FILE = "manifest.sha256";
 
 export function formatManifest(entries: Iterable<ManifestEntry>): string {
+  return [...manifestLines(entries)].join("");
+}
+
+/** The manifest a line at a time (15,000 lines for 5,000 devices × 3 files are written, never joined). */
+function* manifestLines(entries: Iterable<ManifestEntry>): Generator<string> {
   const sorted = [...entries].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  let out = "";
   for (const e of sorted) {
     if (!/^[0-9a-f]{64}$/.test(e.sha256)) throw new Error(`manifest: bad sha256 for ${e.file}`);
     if (/[\r\n\\]/.test(e.file)) throw new Error(`manifest: unsafe file name ${JSON.stringify(e.file)}`);
-    out += `${e.sha256}  ${e.file}\n`;
+    yield `${e.sha256}  ${e.file}\n`;
   }
-  return out;
 }
 
 export function writeManifest(outDir: string, entries: Iterable<ManifestEntry>): string {
   const abs = resolveInside(outDir, MANIFEST_FILE);
-  writeFileAtomicSync(abs, formatManifest(entries));
+  writeFileAtomicSync(abs, manifestLines(entries));
   return abs;
 }
 

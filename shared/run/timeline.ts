@@ -6,7 +6,9 @@
  *
  * The file is informational, never read to resume a run: lines are buffered and appended without fsync
  * (at most TIMELINE_FLUSH_BYTES or TIMELINE_FLUSH_REAL_MS of them are held), so a crash may lose the
- * tail, and the page then shows the gap. Memory stays bounded by the fleet size (the last state per
+ * tail while the journal already has the devices further along (a resume never replays a finished
+ * device); the page then draws what was lost from report.json's times and says so
+ * (shared/report/html/device-row.ts). Memory stays bounded by the fleet size (the last state per
  * device, to drop repeated writes), never by the run's length. Any failure to write it switches the
  * recorder off: a run must never fail because its timeline could not be written.
  *

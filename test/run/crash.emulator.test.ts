@@ -5,7 +5,7 @@
  * dropped connections.
  */
 import { type ChildProcess, fork } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -163,6 +163,65 @@ describe("crash and resume", () => {
       expect(page.timeline.t0 + spans.at(-1)!, m.computerDnsName ?? "").toBe(Date.parse(m.finishedAt!));
     }
   }, 120_000);
+
+  it("kill -9 between a device's last result and its done line, its timeline lines lost: the page still draws its whole row", async () => {
+    r = await rig({ scale: 300, devices: [device("k0"), device("k1"), device("k2")], library: lib });
+    const out = tempDir("lost-timeline");
+    const ctx = { api: r.client, clock: r.emu.clock };
+    const first = await startRun(ctx, { runbook: runbookFrom(YAML), baseDir: out, outDir: out });
+    expect(first.status).toBe("succeeded");
+    // The folder as that kill leaves it (a window of a few µs, but a kill that follows a `collected`
+    // event lands right there): k1's last result is journaled, its done line is not, and the timeline
+    // lines it had in the process's unflushed buffer are gone, the last one torn mid-append.
+    const lost = first.machines.findIndex((m) => m.computerDnsName === "k1");
+    const { journal, loaded } = Journal.open(out);
+    const rec = loaded.records[lost]!;
+    journal.write(lost, {
+      ...rec,
+      phase: "collecting",
+      status: null,
+      finishedAt: null,
+      final: { status: "Succeeded", commands: [] },
+    });
+    journal.writeRun({ ...loaded.run, finishedAt: null });
+    journal.close();
+    const file = path.join(out, TIMELINE_FILE);
+    const kept = readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => l && (JSON.parse(l) as { d?: number }).d !== lost);
+    writeFileSync(
+      file,
+      `${kept.join("\n")}\n${JSON.stringify({ t: 1, d: lost, p: "collecting" }).slice(0, 20)}`,
+    );
+
+    const report = await resumeRun(ctx, out);
+    expect(report.status).toBe("succeeded");
+    expect(submits(r.emu)).toHaveLength(6);
+    // The resume only finished k1: its one line is the done line (nothing to replay for it).
+    const mine = readFileSync(file, "utf8")
+      .split("\n")
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as { d?: number; p?: string }];
+        } catch {
+          return [];
+        }
+      })
+      .filter((l) => l.d === lost);
+    expect(mine.map((l) => l.p)).toEqual(["done"]);
+
+    const page = buildPageData(out, report);
+    for (const [i, m] of report.machines.entries()) {
+      const spans = page.devices[i]!.spans;
+      const name = m.computerDnsName ?? "";
+      expect(spans.length, name).toBeGreaterThan(0);
+      expect(spans.every(Number.isFinite), name).toBe(true);
+      expect(page.timeline.t0 + spans.at(-1)!, name).toBe(Date.parse(m.finishedAt!));
+      expect(page.timeline.t0 + spans[1]!, name).toBeLessThanOrEqual(Date.parse(m.startedAt!));
+    }
+    expect(page.devices[lost]!.warnings?.join(" ")).toContain("timeline.jsonl");
+    expect(page.devices.filter((d) => d.warnings?.length)).toHaveLength(1);
+  }, 60_000);
 
   it("an intent journaled before a crash is resolved by tag: sent → re-attached, not sent → submitted once", async () => {
     r = await rig({

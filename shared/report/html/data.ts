@@ -1,26 +1,26 @@
 /**
  * Builds report.html's data (WireData, as stored in the page) from a run folder: the report (any
  * schema version this page knows, optional fields tolerated), the limits and device order from
- * run.json, and the history in timeline.jsonl. Without a timeline (older runs) each device's spans are reconstructed from its
- * first submission, command times and end. Nothing secret goes in: only report.json's content (itself
- * checked by the secret harness), run.json's numeric options, the timeline and the folder's file names.
+ * run.json, and the history in timeline.jsonl. Without a timeline (older runs) each device's spans
+ * are reconstructed from its first submission, command times and end; so are the stretches a timeline
+ * lost to a crash (./device-row.ts). Nothing secret goes in: only report.json's content (itself checked
+ * by the secret harness), run.json's numeric options, the timeline and the folder's file names.
  */
 import path from "node:path";
 import { TIMELINE_FILE } from "../../run/timeline.js";
 import type { CommandReport, ReportError } from "../types.js";
-import { costInPage, jsonForScriptChunks } from "./escape.js";
+import { deviceRow, ms } from "./device-row.js";
+import { costInPage, jsonForScript, jsonForScriptChunks } from "./escape.js";
 import {
-  ACTION_OUTCOMES,
   derivedTextFile,
   PAGE_DATA_VERSION,
   type PageStep,
   type PageTimeline,
-  SPAN_KINDS,
   type WireCommand,
   type WireData,
   type WireDevice,
 } from "./page-data.js";
-import { listFiles, REPORT_HTML_FILE, readPlan } from "./run-folder.js";
+import { listFiles, type PlanView, REPORT_HTML_FILE, readPlan } from "./run-folder.js";
 import { closeOpen, type FoldedTimeline, foldTimeline } from "./timeline-fold.js";
 
 export { REPORT_HTML_FILE };
@@ -63,8 +63,8 @@ export interface MachineLike {
  * shows whole outputs. The full text is one link away.
  */
 const DATA_TARGET_BYTES = 9_000_000;
-/** The page's data is written and measured a device at a time (`data.devices[i]` is at depth 2). */
-export const PAGE_DATA_DEPTH = 2;
+/** The page's data without its devices is measured a member at a time (see pageBytes). */
+const HEAD_DEPTH = 1;
 const EXCERPT_MAX = 4096;
 /** The service starts every script output with this line (mde-api.md §4.6); it says nothing. */
 const TRANSCRIPT_HEADER = /^Transcript started, output file is [^\n]*\n/;
@@ -72,7 +72,7 @@ const TRANSCRIPT_HEADER = /^Transcript started, output file is [^\n]*\n/;
 /** Bytes `value` takes in the page as jsonForScript writes it (piece by piece: never the whole text). */
 function pageBytes(value: unknown): number {
   let bytes = 0;
-  for (const piece of jsonForScriptChunks(value, PAGE_DATA_DEPTH)) bytes += Buffer.byteLength(piece);
+  for (const piece of jsonForScriptChunks(value, HEAD_DEPTH)) bytes += Buffer.byteLength(piece);
   return bytes;
 }
 
@@ -89,12 +89,6 @@ export function cutExcerpt(text: string | null, budget: number): { text: string 
     }
   }
   return { text, cut: false };
-}
-
-function ms(iso: string | null | undefined): number | null {
-  if (!iso) return null;
-  const t = Date.parse(iso);
-  return Number.isFinite(t) ? t : null;
 }
 
 /** A file path relative to the device folder when it is inside it (no `/` left), else as given. */
@@ -148,48 +142,22 @@ function excerptText(text: string | null | undefined): string | null {
   return text.replace(TRANSCRIPT_HEADER, "") || null;
 }
 
-const K = Object.fromEntries(SPAN_KINDS.map((k, i) => [k, i])) as Record<(typeof SPAN_KINDS)[number], number>;
-
-/** Spans and actions of a device with no timeline lines: from report.json's times alone. */
-function reconstruct(m: MachineLike, end: number): { spans: number[]; actions: number[] } {
-  const spans: number[] = [];
-  const actions: number[] = [];
-  const start = ms(m.startedAt);
-  if (start === null) return { spans, actions };
-  const finish = ms(m.finishedAt) ?? end;
-  const starts = m.commands.map((c) => ms(c.startedAt)).filter((t): t is number => t !== null);
-  const ends = m.commands.map((c) => ms(c.finishedAt)).filter((t): t is number => t !== null);
-  const clamp = (t: number) => Math.min(finish, Math.max(start, t));
-  if (starts.length === 0) spans.push(K.pending, start, finish);
-  else {
-    const first = clamp(Math.min(...starts));
-    const last = ends.length ? clamp(Math.max(...ends)) : finish;
-    if (first > start) spans.push(K.pending, start, first);
-    spans.push(K.running, first, Math.max(first, last));
-    if (finish > last) spans.push(K.collecting, last, finish);
-  }
-  const ids = m.actionIds?.length ? m.actionIds : [...new Set(m.commands.map((c) => c.actionId))];
-  ids.forEach((id, n) => {
-    const mine = m.commands.filter((c) => c.actionId === id);
-    if (mine.length === 0) return;
-    const a0 = mine.map((c) => ms(c.startedAt)).filter((t): t is number => t !== null);
-    const a1 = mine.map((c) => ms(c.finishedAt)).filter((t): t is number => t !== null);
-    const s = a0.length ? clamp(Math.min(...a0)) : start;
-    const e = a1.length ? clamp(Math.max(...a1)) : finish;
-    const outcome = mine.every((c) => c.status === "succeeded")
-      ? "Succeeded"
-      : mine.some((c) => c.status === "failed")
-        ? "Failed"
-        : mine.some((c) => c.status === "cancelled")
-          ? "Cancelled"
-          : "";
-    actions.push(s, Math.max(s, e), ACTION_OUTCOMES.indexOf(outcome), n + 1);
-  });
-  return { spans, actions };
-}
-
 function relArray(values: number[], stride: number, offsets: number[], t0: number): number[] {
   return values.map((v, i) => (offsets.includes(i % stride) ? v - t0 : v));
+}
+
+/**
+ * Said on a device whose row is partly drawn from report.json although the run recorded a timeline:
+ * the page draws those spans like recorded ones, so a person must be able to tell.
+ */
+function lostNote(folded: FoldedTimeline | null, lost: [number, number][]): string[] {
+  if (!folded || lost.length === 0) return [];
+  const when = lost.map(([a, b]) => `${new Date(a).toISOString()} to ${new Date(b).toISOString()}`);
+  return [
+    `timeline.jsonl lost this device's history from ${when.join(" and from ")} (a process was stopped ` +
+      "before it wrote it): that part of its timeline row is drawn from report.json's submission, " +
+      "command and end times",
+  ];
 }
 
 function timelineData(folded: FoldedTimeline | null, t0: number, end: number): PageTimeline {
@@ -211,7 +179,23 @@ function timelineData(folded: FoldedTimeline | null, t0: number, end: number): P
   };
 }
 
-export function buildPageData(outDir: string, report: ReportLike, now = Date.now()): WireData {
+/** What every device's data is built from: the plan's order, the folded timeline and the page's clock. */
+interface PageContext {
+  plan: PlanView;
+  folded: FoldedTimeline | null;
+  t0: number;
+  end: number;
+}
+
+/** A command's excerpts, set aside until the page's size without them is known. */
+interface PendingExcerpts {
+  into: WireCommand;
+  stdout: string | null;
+  stderr: string | null;
+  more: [boolean, boolean];
+}
+
+function pageContext(outDir: string, report: ReportLike, now: number): PageContext {
   const plan = readPlan(outDir);
   const folded = foldTimeline(path.join(outDir, TIMELINE_FILE), plan.index.size);
   const started = ms(report.startedAt) ?? now;
@@ -225,47 +209,71 @@ export function buildPageData(outDir: string, report: ReportLike, now = Date.now
     const ids = [...plan.index.keys()];
     closeOpen(folded, end, (i) => finished.get(ids[i] ?? "") ?? null);
   }
-  const rel = (t: number | null) => (t === null ? null : t - t0);
+  return { plan, folded, t0, end };
+}
 
-  // Excerpts are set aside and cut to fit once the size of everything else is known.
-  const pending: {
-    into: WireCommand;
-    stdout: string | null;
-    stderr: string | null;
-    more: [boolean, boolean];
-  }[] = [];
-  const devices: WireDevice[] = report.machines.map((m) => {
-    const folder = m.folder ?? null;
-    const idx = m.machineId ? plan.index.get(m.machineId.toLowerCase()) : undefined;
-    const f = idx !== undefined ? folded?.devices[idx] : undefined;
-    const raw = f ?? reconstruct(m, end);
-    const actionOf = idx !== undefined ? plan.actionOfStep[idx] : undefined;
-    const d: WireDevice = {
-      machineId: m.machineId ?? null,
-      computerDnsName: m.computerDnsName ?? null,
-      status: m.status,
-      folder,
-      actionIds: m.actionIds ?? [],
-      startedAt: rel(ms(m.startedAt)),
-      finishedAt: rel(ms(m.finishedAt)),
-      spans: relArray(raw.spans, 3, [1, 2], t0),
-      actions: relArray(raw.actions, 4, [0, 1], t0),
-      commands: m.commands.map((c) => {
-        const w = commandData(c, folder, rel, actionOf?.get(c.step));
-        pending.push({
-          into: w,
-          stdout: excerptText(c.stdout),
-          stderr: excerptText(c.stderr),
-          more: [c.stdoutTruncated === true, c.stderrTruncated === true],
-        });
-        return w;
-      }),
-    };
-    if (m.error) d.error = m.error;
-    if (Array.isArray(m.warnings) && m.warnings.length) d.warnings = m.warnings;
-    if (m.target) d.target = m.target;
-    return d;
-  });
+/** One device as the page stores it, without its excerpts (returned aside). Builds the same each time. */
+function deviceData(ctx: PageContext, m: MachineLike): { device: WireDevice; excerpts: PendingExcerpts[] } {
+  const { plan, folded, t0, end } = ctx;
+  const rel = (t: number | null) => (t === null ? null : t - t0);
+  const excerpts: PendingExcerpts[] = [];
+  const folder = m.folder ?? null;
+  const idx = m.machineId ? plan.index.get(m.machineId.toLowerCase()) : undefined;
+  const f = idx !== undefined ? folded?.devices[idx] : undefined;
+  const raw = deviceRow(f, m, end);
+  const actionOf = idx !== undefined ? plan.actionOfStep[idx] : undefined;
+  const d: WireDevice = {
+    machineId: m.machineId ?? null,
+    computerDnsName: m.computerDnsName ?? null,
+    status: m.status,
+    folder,
+    actionIds: m.actionIds ?? [],
+    startedAt: rel(ms(m.startedAt)),
+    finishedAt: rel(ms(m.finishedAt)),
+    spans: relArray(raw.spans, 3, [1, 2], t0),
+    actions: relArray(raw.actions, 4, [0, 1], t0),
+    commands: m.commands.map((c) => {
+      const w = commandData(c, folder, rel, actionOf?.get(c.step));
+      excerpts.push({
+        into: w,
+        stdout: excerptText(c.stdout),
+        stderr: excerptText(c.stderr),
+        more: [c.stdoutTruncated === true, c.stderrTruncated === true],
+      });
+      return w;
+    }),
+  };
+  if (m.error) d.error = m.error;
+  const warnings = [...(Array.isArray(m.warnings) ? m.warnings : []), ...lostNote(folded, raw.lost)];
+  if (warnings.length) d.warnings = warnings;
+  if (m.target) d.target = m.target;
+  return { device: d, excerpts };
+}
+
+function addExcerpts(excerpts: PendingExcerpts[], each: number): void {
+  for (const p of excerpts) {
+    const out = cutExcerpt(p.stdout, each);
+    const err = cutExcerpt(p.stderr, each);
+    if (out.text) p.into.stdout = out.text;
+    if (err.text) p.into.stderr = err.text;
+    if (out.cut || p.more[0]) p.into.stdoutMore = true;
+    if (err.cut || p.more[1]) p.into.stderrMore = true;
+  }
+}
+
+/**
+ * The page's data as its parts: everything but the devices, and the devices one at a time. At 5,000
+ * devices the whole WireData, on top of the report it is made from, was the end of a run's RSS peak;
+ * written from this model, only one device's data is alive at a time. Each device is built twice:
+ * once to measure the page without excerpts (what the excerpts may then take), once to write it.
+ */
+export interface PageModel {
+  head: Omit<WireData, "devices">;
+  devices(): Generator<WireDevice>;
+}
+
+export function pageModel(outDir: string, report: ReportLike, now = Date.now()): PageModel {
+  const ctx = pageContext(outDir, report, now);
   const steps = new Map<number, PageStep>();
   for (const m of report.machines) {
     for (const c of m.commands) {
@@ -274,7 +282,7 @@ export function buildPageData(outDir: string, report: ReportLike, now = Date.now
     }
   }
 
-  const data: WireData = {
+  const head: Omit<WireData, "devices"> = {
     v: PAGE_DATA_VERSION,
     steps: [...steps.values()].sort((a, b) => a.step - b.step),
     generatedAt: new Date(now).toISOString(),
@@ -297,24 +305,58 @@ export function buildPageData(outDir: string, report: ReportLike, now = Date.now
       error: report.error ?? null,
       custody: report.custody ?? null,
     },
-    limits: plan.limits,
+    limits: ctx.plan.limits,
     files: listFiles(outDir),
-    timeline: timelineData(folded, t0, end),
-    devices,
+    timeline: timelineData(ctx.folded, ctx.t0, ctx.end),
     excerptChars: 0,
   };
-  const streams = pending.reduce((n, p) => n + (p.stdout ? 1 : 0) + (p.stderr ? 1 : 0), 0);
-  // Each excerpt also costs its key and quotes (~14 bytes).
-  const left = DATA_TARGET_BYTES - pageBytes(data) - streams * 14;
-  const each = streams ? Math.max(0, Math.min(EXCERPT_MAX, Math.floor(left / streams))) : EXCERPT_MAX;
-  data.excerptChars = each;
-  for (const p of pending) {
-    const out = cutExcerpt(p.stdout, each);
-    const err = cutExcerpt(p.stderr, each);
-    if (out.text) p.into.stdout = out.text;
-    if (err.text) p.into.stderr = err.text;
-    if (out.cut || p.more[0]) p.into.stdoutMore = true;
-    if (err.cut || p.more[1]) p.into.stderrMore = true;
+  // `,"devices":[]` and a comma between devices.
+  let bytes = pageBytes(head) + 14 + Math.max(0, report.machines.length - 1);
+  let streams = 0;
+  for (const m of report.machines) {
+    const { device, excerpts } = deviceData(ctx, m);
+    bytes += Buffer.byteLength(jsonForScript(device));
+    for (const p of excerpts) streams += (p.stdout ? 1 : 0) + (p.stderr ? 1 : 0);
   }
-  return data;
+  // Each excerpt also costs its key and quotes (~14 bytes).
+  const left = DATA_TARGET_BYTES - bytes - streams * 14;
+  const each = streams ? Math.max(0, Math.min(EXCERPT_MAX, Math.floor(left / streams))) : EXCERPT_MAX;
+  head.excerptChars = each;
+  return {
+    head,
+    *devices() {
+      for (const m of report.machines) {
+        const { device, excerpts } = deviceData(ctx, m);
+        addExcerpts(excerpts, each);
+        yield device;
+      }
+    },
+  };
+}
+
+/** The page's data as one value (tests, and readers that want it whole). */
+export function buildPageData(outDir: string, report: ReportLike, now = Date.now()): WireData {
+  const model = pageModel(outDir, report, now);
+  return { ...model.head, devices: [...model.devices()] };
+}
+
+/**
+ * The page's data as jsonForScript would write `buildPageData`'s value (with `devices` last), a device
+ * at a time.
+ */
+export function* pageDataChunks(model: PageModel): Generator<string> {
+  // The head a member at a time (its timeline's call counts alone can be megabytes), without its "}".
+  let held: string | null = null;
+  for (const piece of jsonForScriptChunks(model.head, HEAD_DEPTH)) {
+    if (held !== null) yield held;
+    held = piece;
+  }
+  yield ',"devices":[';
+  let first = true;
+  for (const device of model.devices()) {
+    if (!first) yield ",";
+    first = false;
+    yield jsonForScript(device);
+  }
+  yield "]}";
 }

@@ -8,17 +8,16 @@
 import { createHash } from "node:crypto";
 import { resolveInside } from "../../results/paths.js";
 import { writeFileAtomicSync } from "../../results/safe-fs.js";
-import { buildPageData, PAGE_DATA_DEPTH, REPORT_HTML_FILE, type ReportLike } from "./data.js";
-import { escapeHtml, jsonForScript, jsonForScriptChunks } from "./escape.js";
+import { type PageModel, pageDataChunks, pageModel, REPORT_HTML_FILE, type ReportLike } from "./data.js";
+import { escapeHtml, jsonForScript } from "./escape.js";
 import { PAGE_CSS, PAGE_SCRIPT } from "./page.generated.js";
-import type { WireData } from "./page-data.js";
 
 const SCRIPT_HASH = createHash("sha256").update(PAGE_SCRIPT).digest("base64");
 
 export { escapeHtml, jsonForScript };
 
 /** The page in parts (the data a device at a time), so writing it never joins megabytes into one string. */
-export function* renderReportHtmlParts(data: WireData): Generator<string> {
+export function* renderReportHtmlParts(data: PageModel): Generator<string> {
   const csp = [
     "default-src 'none'",
     `script-src 'sha256-${SCRIPT_HASH}'`,
@@ -29,7 +28,7 @@ export function* renderReportHtmlParts(data: WireData): Generator<string> {
     "base-uri 'none'",
     "form-action 'none'",
   ].join("; ");
-  const title = `${data.run.runbook} · ${data.run.runId} · ${data.run.status}`;
+  const title = `${data.head.run.runbook} · ${data.head.run.runId} · ${data.head.run.status}`;
   const head = [
     "<!doctype html>",
     '<html lang="en">',
@@ -47,7 +46,7 @@ export function* renderReportHtmlParts(data: WireData): Generator<string> {
     '<script type="application/json" id="report-data">',
   ];
   yield head.join("\n");
-  yield* jsonForScriptChunks(data, PAGE_DATA_DEPTH);
+  yield* pageDataChunks(data);
   yield `</script>\n<script>${PAGE_SCRIPT}</script>\n</body>\n</html>\n`;
 }
 
@@ -72,7 +71,7 @@ function failurePage(error: unknown): string {
 export function writeReportHtml(outDir: string, report: ReportLike): { path: string; error: unknown } {
   const file = resolveInside(outDir, REPORT_HTML_FILE);
   try {
-    writeFileAtomicSync(file, renderReportHtmlParts(buildPageData(outDir, report)));
+    writeFileAtomicSync(file, renderReportHtmlParts(pageModel(outDir, report)));
     return { path: file, error: null };
   } catch (error) {
     try {

@@ -17,6 +17,10 @@ export interface FoldedDevice {
   /** Flat quadruples (start, end, outcome, action number), absolute epoch ms. */
   actions: number[];
   end: number | null;
+  /** A `done` line was read: the timeline saw the device end (else a crash may have lost its tail). */
+  done: boolean;
+  /** Time of the device's last line read, absolute epoch ms. */
+  lastLine: number;
   // Open state while folding:
   kind: number;
   since: number;
@@ -67,6 +71,8 @@ function newDevice(): FoldedDevice {
     spans: [],
     actions: [],
     end: null,
+    done: false,
+    lastLine: Number.NEGATIVE_INFINITY,
     kind: -1,
     since: 0,
     action: -1,
@@ -104,7 +110,11 @@ function applyDevice(dev: FoldedDevice, line: { t: number; p: string; a: number;
     }
     dev.outcome = outcomeCode(line.s);
   }
-  if (p === "done") dev.end = t;
+  if (p === "done") {
+    dev.end = t;
+    dev.done = true;
+  }
+  dev.lastLine = Math.max(dev.lastLine, t);
 }
 
 /** null when the run has no timeline.jsonl (an older run) or it cannot be read. */
@@ -131,7 +141,8 @@ export function foldTimeline(file: string, deviceCount: number): FoldedTimeline 
     } catch {
       return; // a torn line (crash mid-append)
     }
-    if (typeof line?.t !== "number") return;
+    // JSON reads 1e999 as Infinity: no span may start or end there.
+    if (typeof line?.t !== "number" || !Number.isFinite(line.t)) return;
     out.first = Math.min(out.first, line.t);
     out.last = Math.max(out.last, line.t);
     if ("proc" in line) out.processes.push([line.t, String(line.proc)]);
