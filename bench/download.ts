@@ -90,10 +90,17 @@ interface CliRun {
 }
 
 /**
- * Preloaded into the `mde-lr` process (`node -r`): writes its peak RSS at exit, nothing else. The
- * kernel's high-water mark, like the library worker's; a file, so stdout stays the CLI's own.
+ * Preloaded into the `mde-lr` process (`node -r`): writes its peak RSS at exit, nothing else. Its own
+ * high-water mark (VmHWM), as the library worker's (ownPeakRssBytes in bench/harness/child.ts says why
+ * not maxRSS: a child spawned by this process would start at this process's RSS); a file, so stdout
+ * stays the CLI's own.
  */
-const RSS_PROBE = `process.on("exit", () => require("node:fs").writeFileSync(process.env.MDE_BENCH_RSS_OUT, String(process.resourceUsage().maxRSS * 1024)));\n`;
+const RSS_PROBE = `process.on("exit", () => {
+  const fs = require("node:fs");
+  let kib = null;
+  try { kib = /^VmHWM:\\s+(\\d+)\\s+kB$/m.exec(fs.readFileSync("/proc/self/status", "utf8"))?.[1] ?? null; } catch {}
+  fs.writeFileSync(process.env.MDE_BENCH_RSS_OUT, String(kib ? Number(kib) * 1024 : process.resourceUsage().maxRSS * 1024));
+});\n`;
 
 /** Every `.part` file under `dir` (the download in progress), [] while there is none. */
 function partFiles(dir: string): string[] {
