@@ -6,6 +6,7 @@ import { resolveInside } from "../results/paths.js";
 import { writeFileAtomicSync } from "../results/safe-fs.js";
 import { emptyCounts, unresolvedEntry } from "./build.js";
 import { REPORT_HTML_FILE, writeReportHtml } from "./html/render.js";
+import type { PlanLike } from "./html/run-folder.js";
 import { renderSummary } from "./summary.js";
 import type { RunReport } from "./types.js";
 
@@ -13,13 +14,16 @@ export const REPORT_FILE = "report.json";
 export const SUMMARY_FILE = "summary.md";
 export { REPORT_HTML_FILE };
 
-/** report.json, summary.md and report.html (the page never fails the run: see writeReportHtml). */
-export function writeReportFiles(outDir: string, report: RunReport): void {
+/**
+ * report.json, summary.md and report.html (the page never fails the run: see writeReportHtml). `plan`:
+ * the run's plan, when the caller has it in memory (the page reads it from the folder otherwise).
+ */
+export function writeReportFiles(outDir: string, report: RunReport, plan?: PlanLike): void {
   // Machine by machine (the same text as JSON.stringify(report, null, 2)): at 5,000 devices the
   // document is tens of MiB, and as one string plus its UTF-8 copy it was the run's peak.
   writeFileAtomicSync(resolveInside(outDir, REPORT_FILE), withNewline(jsonChunks(report, 2, 2)));
   writeFileAtomicSync(resolveInside(outDir, SUMMARY_FILE), renderSummary(report));
-  writeReportHtml(outDir, report);
+  writeReportHtml(outDir, report, plan);
 }
 
 /** The last report.json written in `outDir` (a run writes it at the end, on detach and on cancel). */

@@ -356,7 +356,7 @@ function finalize(
   });
   if (outcome.fatal) report.error = runError(outcome.fatal, outDir);
   writeManifest(outDir, manifestEntries(records));
-  writeReportFiles(outDir, report);
+  writeReportFiles(outDir, report, plan);
   emitter(ctx)({ type: "finished", status: report.status });
   return report;
 }

@@ -8,7 +8,12 @@
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { buildPageData, type MachineLike, type ReportLike } from "../../shared/report/html/data.js";
+import {
+  buildPageData,
+  type MachineLike,
+  pageModel,
+  type ReportLike,
+} from "../../shared/report/html/data.js";
 import { SPAN_KINDS, type WireData } from "../../shared/report/html/page-data.js";
 import { writeReportHtml } from "../../shared/report/html/render.js";
 import { TIMELINE_FILE } from "../../shared/run/timeline.js";
@@ -300,5 +305,15 @@ describe("report.html written a device at a time", () => {
     expect(page).toEqual(whole);
     expect(page.devices).toHaveLength(NAMES.length);
     expect(page.devices[0]!.commands[0]!.stdout).toContain("</script>");
+  });
+
+  it("is the same from the plan the run has in memory as from run.json and plan.jsonl", () => {
+    const dir = folder();
+    const r = report();
+    const now = T + 100 * S;
+    const fromMemory = pageModel(dir, r, now, plan());
+    expect({ ...fromMemory.head, devices: [...fromMemory.devices()] }).toEqual(buildPageData(dir, r, now));
+    // Each device's commands carry their action number from the plan.
+    expect(buildPageData(dir, r, now).devices[0]!.commands.map((c) => c.action)).toEqual([1, 1]);
   });
 });

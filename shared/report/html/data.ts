@@ -20,7 +20,14 @@ import {
   type WireData,
   type WireDevice,
 } from "./page-data.js";
-import { listFiles, type PlanView, REPORT_HTML_FILE, readPlan } from "./run-folder.js";
+import {
+  listFiles,
+  type PlanLike,
+  type PlanView,
+  planView,
+  REPORT_HTML_FILE,
+  readPlan,
+} from "./run-folder.js";
 import { closeOpen, type FoldedTimeline, foldTimeline } from "./timeline-fold.js";
 
 export { REPORT_HTML_FILE };
@@ -195,8 +202,8 @@ interface PendingExcerpts {
   more: [boolean, boolean];
 }
 
-function pageContext(outDir: string, report: ReportLike, now: number): PageContext {
-  const plan = readPlan(outDir);
+function pageContext(outDir: string, report: ReportLike, now: number, given?: PlanLike): PageContext {
+  const plan = given ? planView(given) : readPlan(outDir);
   const folded = foldTimeline(path.join(outDir, TIMELINE_FILE), plan.index.size);
   const started = ms(report.startedAt) ?? now;
   const t0 = Math.min(started, folded && Number.isFinite(folded.first) ? folded.first : started);
@@ -221,7 +228,7 @@ function deviceData(ctx: PageContext, m: MachineLike): { device: WireDevice; exc
   const idx = m.machineId ? plan.index.get(m.machineId.toLowerCase()) : undefined;
   const f = idx !== undefined ? folded?.devices[idx] : undefined;
   const raw = deviceRow(f, m, end);
-  const actionOf = idx !== undefined ? plan.actionOfStep[idx] : undefined;
+  const actionOf = idx !== undefined ? plan.actionOf(idx) : undefined;
   const d: WireDevice = {
     machineId: m.machineId ?? null,
     computerDnsName: m.computerDnsName ?? null,
@@ -272,8 +279,9 @@ export interface PageModel {
   devices(): Generator<WireDevice>;
 }
 
-export function pageModel(outDir: string, report: ReportLike, now = Date.now()): PageModel {
-  const ctx = pageContext(outDir, report, now);
+/** `plan`: the run's plan when the caller has it in memory (else run.json and plan.jsonl are read). */
+export function pageModel(outDir: string, report: ReportLike, now = Date.now(), plan?: PlanLike): PageModel {
+  const ctx = pageContext(outDir, report, now, plan);
   const steps = new Map<number, PageStep>();
   for (const m of report.machines) {
     for (const c of m.commands) {

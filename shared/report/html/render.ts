@@ -11,6 +11,7 @@ import { writeFileAtomicSync } from "../../results/safe-fs.js";
 import { type PageModel, pageDataChunks, pageModel, REPORT_HTML_FILE, type ReportLike } from "./data.js";
 import { escapeHtml, jsonForScript } from "./escape.js";
 import { PAGE_CSS, PAGE_SCRIPT } from "./page.generated.js";
+import type { PlanLike } from "./run-folder.js";
 
 const SCRIPT_HASH = createHash("sha256").update(PAGE_SCRIPT).digest("base64");
 
@@ -68,10 +69,14 @@ function failurePage(error: unknown): string {
  * view of report.json, and a run must not fail because of it (a failure leaves a page that says so).
  * Returns the page's path and the error, if any.
  */
-export function writeReportHtml(outDir: string, report: ReportLike): { path: string; error: unknown } {
+export function writeReportHtml(
+  outDir: string,
+  report: ReportLike,
+  plan?: PlanLike,
+): { path: string; error: unknown } {
   const file = resolveInside(outDir, REPORT_HTML_FILE);
   try {
-    writeFileAtomicSync(file, renderReportHtmlParts(pageModel(outDir, report)));
+    writeFileAtomicSync(file, renderReportHtmlParts(pageModel(outDir, report, Date.now(), plan)));
     return { path: file, error: null };
   } catch (error) {
     try {
