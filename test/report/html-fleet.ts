@@ -73,7 +73,10 @@ export async function runHtmlFleet(): Promise<HtmlFleet> {
           "collect.ps1": { exitCode: 0, stdout: HOSTILE_STDOUT, creates: { [ZIP]: "hostile zip" } },
         },
       }),
-      device(names.busy, { busyUntil: now + 6 * MIN }),
+      // Busy until long after its first submission can come (about 2–3 min in, after the canary): at
+      // 6 min, a clean-clone CI under load once submitted to it after it was free, and no busy span was
+      // drawn. The offline device ends the run later anyway.
+      device(names.busy, { busyUntil: now + 10 * MIN }),
       device(names.offline, { offline: true, onlineAt }),
     ],
     library: [{ fileName: "collect.ps1", content: "Write-Output triage" }],
