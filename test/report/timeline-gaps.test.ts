@@ -232,13 +232,15 @@ describe("report.html rows where timeline.jsonl lost lines", () => {
   it("keeps what the timeline recorded and fills only the stretches it lost, from report.json's times", () => {
     const data = buildPageData(folder(), report(), T + 100 * S);
     const kinds = (i: number) => spansOf(data, i).map((s) => [s.kind, s.start, s.end]);
-    expect(kinds(0)).toEqual([
+    // The whole life, as the timeline recorded it.
+    const recorded = [
       ["waiting", QUEUED, SUBMITTED],
       ["submitting", SUBMITTED, ACCEPTED],
       ["pending", ACCEPTED, RUNNING],
       ["running", RUNNING, FINAL],
       ["collecting", FINAL, FINISHED],
-    ]);
+    ];
+    expect(kinds(0)).toEqual(recorded);
     // Only report.json's times: submitted, first command started, last command ended, device done.
     const fromReport = [
       ["pending", SUBMITTED, RUNNING],
@@ -248,13 +250,7 @@ describe("report.html rows where timeline.jsonl lost lines", () => {
     expect(kinds(1)).toEqual(fromReport);
     expect(kinds(2)).toEqual(fromReport);
     // Recorded up to its last whole line (InProgress at 20 s), the report's times after it.
-    expect(kinds(3)).toEqual([
-      ["waiting", QUEUED, SUBMITTED],
-      ["submitting", SUBMITTED, ACCEPTED],
-      ["pending", ACCEPTED, RUNNING],
-      ["running", RUNNING, FINAL],
-      ["collecting", FINAL, FINISHED],
-    ]);
+    expect(kinds(3)).toEqual(recorded);
     // Queued until the journal's submission time (not until the resume saw it again), then the report's
     // times until the timeline has it again.
     expect(kinds(4)).toEqual([
