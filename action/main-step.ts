@@ -12,6 +12,7 @@ import { CancelledError, exitCodeFor } from "../shared/errors.js";
 import type { RunReport } from "../shared/report/types.js";
 import { resumeRun, startRun } from "../shared/run/index.js";
 import type { RunEvent } from "../shared/run/types.js";
+import { reportBurst } from "../shared/runtime/heap-policy.js";
 import { connectionOptions, githubOidcAssertion, type OidcAssertion } from "./connection.js";
 import { createEventLogger } from "./events-log.js";
 import { githubInitiator, githubPointer } from "./github/initiator.js";
@@ -91,6 +92,7 @@ export async function runMainStep(env: NodeJS.ProcessEnv = process.env): Promise
         // Custody: this workflow run, and the person it was done for (a resume is the current actor's).
         initiator: githubInitiator(gh.run, prepared.resumed ? null : prepared.record.requestedBy),
         commentPointer: githubPointer(gh.run),
+        aroundReport: reportBurst,
         onEvent: (event: RunEvent) => {
           log(event);
           side.onEvent(event);

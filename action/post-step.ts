@@ -11,6 +11,7 @@ import { createMdeClient } from "../shared/api/client.js";
 import { exitCodeFor } from "../shared/errors.js";
 import type { RunReport } from "../shared/report/types.js";
 import { cancelRun, PLAN_FILE, readReport } from "../shared/run/index.js";
+import { reportBurst } from "../shared/runtime/heap-policy.js";
 import type { UploadOutcome } from "./artifact.js";
 import { connectionOptions, githubOidcAssertion, type OidcAssertion } from "./connection.js";
 import { createGitHubClient } from "./github/client.js";
@@ -106,6 +107,7 @@ export async function runPostStep(env: NodeJS.ProcessEnv = process.env): Promise
         api,
         initiator: githubInitiator(inputs.github.run, null),
         commentPointer: githubPointer(inputs.github.run),
+        aroundReport: reportBurst,
       };
       const report = await cancelWithin(POST_CANCEL_BUDGET_MS, () => cancelRun(ctx, outDir), outDir);
       core.info(`Run ${report.runId}: ${report.status}; ${JSON.stringify(report.counts)}`);

@@ -15,6 +15,7 @@ import { CALL_KINDS, type CallKind } from "../shared/http/events.js";
 import { startRun } from "../shared/run/index.js";
 import type { RunEvent } from "../shared/run/types.js";
 import { parseRunbook } from "../shared/runbook/index.js";
+import { reportBurst } from "../shared/runtime/heap-policy.js";
 import { childMain, reportProgress } from "./harness/child.js";
 
 export interface FleetJob {
@@ -211,7 +212,8 @@ childMain<FleetJob, FleetOutcome>(async (job) => {
   const startedAt = clock.now();
   try {
     const report = await startRun(
-      { api, clock, onEvent },
+      // As mde-lr passes it: this process stands in for `mde-lr run`.
+      { api, clock, onEvent, aroundReport: reportBurst },
       { runbook, baseDir: job.baseDir, outDir: job.outDir },
     );
     const returnedAt = clock.now();

@@ -331,6 +331,23 @@ function finalize(
   metered: MeteredApi,
   outcome: FleetOutcome,
 ): RunReport {
+  const write = () => writeEnd(clock, outDir, plan, records, runState, journal, metered, outcome);
+  const report = ctx.aroundReport ? ctx.aroundReport(write) : write();
+  emitter(ctx)({ type: "finished", status: report.status });
+  return report;
+}
+
+/** The end of a run on disk: run state, journal snapshot, report.json, summary.md, manifest, report.html. */
+function writeEnd(
+  clock: Clock,
+  outDir: string,
+  plan: RunPlanFile,
+  records: DeviceRecord[],
+  runState: RunState,
+  journal: Journal,
+  metered: MeteredApi,
+  outcome: FleetOutcome,
+): RunReport {
   for (const [kind, n] of Object.entries(metered.counts)) {
     runState.apiCalls[kind] = (runState.apiCalls[kind] ?? 0) + n;
     metered.counts[kind as keyof typeof metered.counts] = 0;
@@ -357,7 +374,6 @@ function finalize(
   if (outcome.fatal) report.error = runError(outcome.fatal, outDir);
   writeManifest(outDir, manifestEntries(records));
   writeReportFiles(outDir, report, plan);
-  emitter(ctx)({ type: "finished", status: report.status });
   return report;
 }
 

@@ -27,6 +27,13 @@ export interface RunContext {
    * submissions carry the resuming process's pointer, not the original one.
    */
   commentPointer?: string | null;
+  /**
+   * Wraps the synchronous writing at the end of a run, a cancel or a detach (journal snapshot, manifest,
+   * report.json, summary.md, report.html): it must call `write` once and return its result. For a
+   * process's own memory policy: mde-lr and the action pass `reportBurst` (shared/runtime/heap-policy.ts).
+   * A library host leaves it unset, and its heap is left alone.
+   */
+  aroundReport?: <T>(write: () => T) => T;
 }
 
 export interface StartRunOptions {

@@ -25,21 +25,14 @@
  *    first request when set at start, hence the delay.
  *
  * A user's own flags win: nothing is set when NODE_OPTIONS or the command line already name a flag that
- * sizes the heap, and MDE_LR_V8_DEFAULTS=1 leaves V8 as it is. A test (test/runtime) checks that the
+ * sizes the heap, and MDE_LR_V8_DEFAULTS=1 leaves V8 as it is (heap-policy.ts, which also has the one
+ * exception: the synchronous writing at the end of a run runs without (2), see reportBurst). A test (test/runtime) checks that the
  * Node we ship on still honours both.
  */
 import { setFlagsFromString } from "node:v8";
+import { userOwnsHeap } from "./heap-policy.js";
 
 const FAVOUR_SIZE_AFTER_MS = 1_000;
-
-/** Flags that size the heap: a user who names one owns the heap (`--optimize-for-size` also shrinks the young generation). */
-const HEAP_FLAG =
-  /--(max-|min-)?semi[-_]space|--semi[-_]space[-_]growth|--max-young|--(no-)?optimize[-_]for[-_]size|--heap[-_]growing|--(max-|initial-)old[-_]space|--(max-|initial-)heap[-_]size/;
-
-function userOwnsHeap(): boolean {
-  if (process.env["MDE_LR_V8_DEFAULTS"] === "1") return true;
-  return HEAP_FLAG.test([...process.execArgv, process.env["NODE_OPTIONS"] ?? ""].join(" "));
-}
 
 if (!userOwnsHeap()) {
   setFlagsFromString("--semi-space-growth-factor=1");

@@ -3,11 +3,11 @@
  * share. Checks what the service saw (emulator records) as well as what the run wrote.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseManifest } from "../../shared/results/manifest.js";
-import { readReport, startRun } from "../../shared/run/index.js";
+import { cancelRun, readReport, resumeRun, startRun } from "../../shared/run/index.js";
 import { collectEvents, type Rig, rig, runbookFrom, submits, tempDir } from "./helpers.js";
 import { validateReport } from "./schema.js";
 
@@ -115,5 +115,55 @@ commands:
     expect(events.some((e) => e.type === "planned")).toBe(true);
     expect(events.filter((e) => e.type === "submitted")).toHaveLength(6);
     expect(events.at(-1)).toEqual({ type: "finished", status: "succeeded" });
+  });
+});
+
+describe("aroundReport (a process's own hook around the end-of-run writing)", () => {
+  it("wraps every report file of a run, of a resume of a finished run and of a cancel, once each; `finished` comes after", async () => {
+    r = await rig({
+      scale: 300,
+      devices: [{ computerDnsName: "hook.corp.contoso.com", files: { "C:\\h.txt": "hook" } }],
+    });
+    const outDir = tempDir("around-report");
+    const files = ["report.json", "summary.md", "report.html", "manifest.sha256", "journal.snapshot.json"];
+    const present = () => files.filter((f) => existsSync(join(outDir, f)));
+    const calls: { before: string[]; after: string[]; events: string[] }[] = [];
+    const events: string[] = [];
+    const ctx = {
+      api: r.client,
+      clock: r.emu.clock,
+      onEvent: (e: { type: string }) => {
+        events.push(e.type);
+        calls.at(-1)?.events.push(e.type);
+      },
+      aroundReport: <T>(write: () => T): T => {
+        const call = { before: present(), after: [] as string[], events: [] as string[] };
+        calls.push(call);
+        const result = write();
+        call.after = present();
+        // Anything emitted from here on is after the writing.
+        calls.push({ before: [], after: [], events: [] });
+        return result;
+      },
+    };
+    const runbook = runbookFrom(`
+name: hook
+targets: { computerNames: [hook.corp.contoso.com] }
+commands:
+  - getFile: 'C:\\h.txt'
+`);
+    const report = await startRun(ctx, { runbook, baseDir: outDir, outDir });
+    expect(report.status).toBe("succeeded");
+    const writes = () => calls.filter((c) => c.after.length > 0);
+    expect(writes()).toHaveLength(1);
+    expect(writes()[0]!.before).toEqual([]);
+    expect(writes()[0]!.after).toEqual(files);
+    expect(writes()[0]!.events).not.toContain("finished");
+    expect(events.at(-1)).toBe("finished");
+
+    // A finished run resumed writes its report again, through the hook; so does a cancel.
+    expect((await resumeRun(ctx, outDir)).status).toBe("succeeded");
+    await cancelRun(ctx, outDir);
+    expect(writes()).toHaveLength(3);
   });
 });

@@ -4,6 +4,7 @@ import type { RunReport } from "../../report/types.js";
 import { cancelRun, resumeRun, startRun } from "../../run/index.js";
 import type { RunContext, RunEvent } from "../../run/types.js";
 import { loadRunbook, parseDurationMs } from "../../runbook/index.js";
+import { reportBurst } from "../../runtime/heap-policy.js";
 import type { Connection, ConnectionFlags } from "../connect.js";
 import { cliInitiator } from "../initiator.js";
 import type { CliIo } from "../io.js";
@@ -43,6 +44,8 @@ async function drive(
       signal: interrupts.signal,
       onEvent,
       initiator: cliInitiator(),
+      // This process's own heap (heap-policy.ts).
+      aroundReport: reportBurst,
     });
     view.stop();
     if (json) io.out(`${JSON.stringify({ ok: report.status === "succeeded", outDir, report }, null, 2)}\n`);
