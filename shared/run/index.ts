@@ -331,50 +331,41 @@ function finalize(
   metered: MeteredApi,
   outcome: FleetOutcome,
 ): RunReport {
-  const write = () => writeEnd(clock, outDir, plan, records, runState, journal, metered, outcome);
-  const report = ctx.aroundReport ? ctx.aroundReport(write) : write();
+  const around = ctx.aroundReport ?? (<T>(write: () => T) => write());
+  const report = around(writeEnd);
   emitter(ctx)({ type: "finished", status: report.status });
   return report;
-}
 
-/** The end of a run on disk: run state, journal snapshot, report.json, summary.md, manifest, report.html. */
-function writeEnd(
-  clock: Clock,
-  outDir: string,
-  plan: RunPlanFile,
-  records: DeviceRecord[],
-  runState: RunState,
-  journal: Journal,
-  metered: MeteredApi,
-  outcome: FleetOutcome,
-): RunReport {
-  for (const [kind, n] of Object.entries(metered.counts)) {
-    runState.apiCalls[kind] = (runState.apiCalls[kind] ?? 0) + n;
-    metered.counts[kind as keyof typeof metered.counts] = 0;
+  /** The end of a run on disk: run state, journal snapshot, report.json, summary.md, manifest, report.html. */
+  function writeEnd(): RunReport {
+    for (const [kind, n] of Object.entries(metered.counts)) {
+      runState.apiCalls[kind] = (runState.apiCalls[kind] ?? 0) + n;
+      metered.counts[kind as keyof typeof metered.counts] = 0;
+    }
+    const finished = !outcome.detached && records.every((r) => r.phase === "done");
+    runState.finishedAt = finished ? (runState.finishedAt ?? new Date(clock.now()).toISOString()) : null;
+    if (outcome.cancelled) runState.cancelled = true;
+    journal.writeRun(runState);
+    journal.compact(records, runState);
+    journal.close();
+
+    const folder = folderOf(plan);
+    const report = buildReport({
+      plan,
+      records,
+      outDir,
+      cancelled: runState.cancelled,
+      finishedAt: runState.finishedAt,
+      folderOf: folder,
+      apiCalls: { ...runState.apiCalls },
+      unresolved: [...plan.unresolved, ...notLookedUp(plan, runState.cancelled)],
+      custody: custodyReport(plan.custody?.runbook, runState.custody),
+    });
+    if (outcome.fatal) report.error = runError(outcome.fatal, outDir);
+    writeManifest(outDir, manifestEntries(records));
+    writeReportFiles(outDir, report, plan);
+    return report;
   }
-  const finished = !outcome.detached && records.every((r) => r.phase === "done");
-  runState.finishedAt = finished ? (runState.finishedAt ?? new Date(clock.now()).toISOString()) : null;
-  if (outcome.cancelled) runState.cancelled = true;
-  journal.writeRun(runState);
-  journal.compact(records, runState);
-  journal.close();
-
-  const folder = folderOf(plan);
-  const report = buildReport({
-    plan,
-    records,
-    outDir,
-    cancelled: runState.cancelled,
-    finishedAt: runState.finishedAt,
-    folderOf: folder,
-    apiCalls: { ...runState.apiCalls },
-    unresolved: [...plan.unresolved, ...notLookedUp(plan, runState.cancelled)],
-    custody: custodyReport(plan.custody?.runbook, runState.custody),
-  });
-  if (outcome.fatal) report.error = runError(outcome.fatal, outDir);
-  writeManifest(outDir, manifestEntries(records));
-  writeReportFiles(outDir, report, plan);
-  return report;
 }
 
 /** The run-level error report.json carries when something stopped the whole run. */

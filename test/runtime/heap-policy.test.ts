@@ -5,31 +5,18 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { OLD_SPACE_CHURN } from "./old-space-churn.js";
 
 const SMALL_HEAP = path.resolve("lib/shared/runtime/small-heap.js");
 const POLICY = path.resolve("lib/shared/runtime/heap-policy.js");
 
-// A live set and a ring replaced continuously (as in small-heap.test.ts): with a small new space the
-// ring's objects die in the old space. One churn warms up; then the old space's largest committed size
-// (MiB) in a churn before the burst, in one inside it, and in the second churn after it (the first
-// after still starts from the burst's larger space). Here: ~21, 44–81 and ~20 MiB; ~21 inside when
-// the burst changes nothing, ~47 after when it does not turn the setting on again. Starts after 1.5 s:
-// small-heap sets --optimize-for-size one second after start.
-const WORKLOAD = `
-const v8 = require("node:v8");
+// One OLD_SPACE_CHURN warms up; then the old space's largest committed size (MiB) in a churn before
+// the burst, in one inside it, and in the second churn after it (the first after still starts from the
+// burst's larger space). Here: ~21, 44–81 and ~20 MiB; ~21 inside when the burst changes nothing, ~47
+// after when it does not turn the setting on again. Starts after 1.5 s: small-heap sets
+// --optimize-for-size one second after start.
+const WORKLOAD = `${OLD_SPACE_CHURN}
 const { reportBurst } = require(${JSON.stringify(POLICY)});
-const oldSize = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === "old_space").space_size;
-function churn() {
-  const keep = [];
-  for (let i = 0; i < 100000; i++) keep.push({ i, s: "k" + i });
-  const ring = new Array(50000);
-  let peak = 0;
-  for (let i = 0; i < 4000000; i++) {
-    ring[i % ring.length] = { i, s: "x" + i, a: [i, i + 1] };
-    if (i % 20000 === 0) peak = Math.max(peak, oldSize());
-  }
-  return peak / 1048576;
-}
 setTimeout(() => {
   churn();
   const before = churn();

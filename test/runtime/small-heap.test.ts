@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { OLD_SPACE_CHURN } from "./old-space-churn.js";
 
 const MODULE = path.resolve("lib/shared/runtime/small-heap.js");
 
@@ -28,22 +29,8 @@ console.log(String(ns.space_size / 1048576) + " " + String(startedAt));
 // the ring's objects are promoted and die in the old space. Prints the old space's largest committed
 // size in MiB (sampled), which V8's default growth lets reach ~50 MiB here and --optimize-for-size ~30.
 // Starts after 1.5 s: the module sets its old-space flag one second after start.
-const OLD_SPACE_WORKLOAD = `
-setTimeout(() => {
-const v8 = require("node:v8");
-const keep = [];
-for (let i = 0; i < 100000; i++) keep.push({ i, s: "k" + i });
-const ring = new Array(50000);
-let peak = 0;
-for (let i = 0; i < 4000000; i++) {
-  ring[i % ring.length] = { i, s: "x" + i, a: [i, i + 1] };
-  if (i % 20000 === 0) {
-    const old = v8.getHeapSpaceStatistics().find((s) => s.space_name === "old_space");
-    peak = Math.max(peak, old.space_size);
-  }
-}
-console.log(String(peak / 1048576));
-}, 1500);
+const OLD_SPACE_WORKLOAD = `${OLD_SPACE_CHURN}
+setTimeout(() => console.log(String(churn())), 1500);
 `;
 
 function runMiB(
